@@ -1,0 +1,35 @@
+# repro: from raw data to a compiled report, for five classic results on training deep networks.
+#
+# Path grammar (built in one place, src/repro/paths.py):
+#   data/{dataset}/tensors.pt, provenance.json             the fetched dataset (data root is configurable)
+#   results/{scale}/runs/{experiment}/{variant}/seed{seed}/  config.json meta.json metrics.csv probes/*.csv
+#                                                            (+ checkpoint/, for resume; not a rule output)
+#   results/{scale}/tables/{experiment}.csv                 tidy table of every run of an experiment
+#   results/{scale}/figures/{figure}.pdf (+ .png)           one named rule per figure: fig_{figure}
+#   results/{scale}/paper/                                  macros.tex, tables/*.tex, claims.csv, claims.tex
+#   results/{scale}/report.pdf                              the compiled report
+#   results/{scale}/logs/{rule}/...                         one log per job
+#
+# Usage: `snakemake -n` (dry run), `snakemake --cores all`, `snakemake fig_he2016_training_curves`,
+# `snakemake --configfile configs/offline.yaml` (no network), `--config scale=smoke`.
+
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "configs/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/paper.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

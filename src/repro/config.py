@@ -1,0 +1,210 @@
+"""The typed run config: every default in one place, strict loading that names bad keys, and overrides."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config names an unknown key or holds a value of the wrong type."""
+
+
+@dataclass
+class DataConfig:
+    """Which dataset a run loads and how it is preprocessed."""
+
+    name: str = "cifar10"  # the dataset actually loaded (after any substitution)
+    requested: str = ""  # the paper's dataset; filled in from `name` when left empty
+    root: str = "data"
+    train_subset: int | None = None  # a fixed, seeded subset of the training images
+    val_size: int = 0  # images held out of train as a validation split
+    pad: int = 4  # pad-and-crop augmentation; 0 disables it
+    flip: bool = True
+    normalize: str = "per_pixel_mean"  # per_pixel_mean | none
+    subset_seed: int = 0  # subsets and splits do not move with the run seed
+
+
+@dataclass
+class OptimConfig:
+    """The optimizer (SGD with momentum and weight decay, as every paper here uses)."""
+
+    name: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    nesterov: bool = False
+
+
+@dataclass
+class ScheduleConfig:
+    """Learning rate against iterations, with an optional warm-up that ends on a training-error threshold."""
+
+    name: str = "multistep"  # multistep | constant
+    milestones: list[int] = field(default_factory=list)  # iterations at which lr is multiplied by gamma
+    gamma: float = 0.1
+    warmup_lr: float | None = None  # He et al. ResNet-110: lr 0.01 until training error < threshold
+    warmup_until_train_error: float = 80.0
+
+
+@dataclass
+class TrainConfig:
+    """Loop lengths, cadences and where the run executes."""
+
+    steps: int = 64000
+    batch_size: int = 128
+    log_every: int = 100  # running training error/loss (cheap)
+    eval_every: int = 400  # held-out evaluation (a full pass over the test set)
+    eval_batch_size: int = 256
+    train_window: int = 50  # batches in the running training-error window
+    checkpoint_every: int = 1000
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+
+
+@dataclass
+class ProbeConfig:
+    """One in-training measurement: a registered probe, when it runs, and its options."""
+
+    name: str = ""
+    every: int | None = None  # run every k steps (and at step 0)
+    at_end: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """Everything one training run depends on; written to the run directory as config.json."""
+
+    experiment: str = ""
+    variant: str = ""
+    seed: int = 0
+    scale: str = "quick"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: dict[str, Any] = field(default_factory=lambda: {"name": "resnet_cifar"})
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    probes: list[ProbeConfig] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-ready nested dict."""
+        return dataclasses.asdict(self)
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` fits a (simple) type annotation; ints are accepted where floats are expected."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is Any:
+        return True
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _build(cls: type, raw: Any, prefix: str, source: str) -> Any:
+    """Build dataclass ``cls`` from ``raw``, rejecting unknown keys and wrong types with their dotted path."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'{prefix or 'config'}' must be a mapping in {source}, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if key not in names:
+            raise ConfigError(f"unknown key '{path}' in {source}; valid keys here: {names}")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            kwargs[key] = _build(hint, value, path, source)
+        elif typing.get_origin(hint) is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+            if not isinstance(value, list):
+                raise ConfigError(f"key '{path}' in {source} must be a list, got {type(value).__name__}")
+            item_cls = typing.get_args(hint)[0]
+            kwargs[key] = [_build(item_cls, v, f"{path}[{i}]", source) for i, v in enumerate(value)]
+        elif not _type_ok(value, hint):
+            raise ConfigError(
+                f"key '{path}' in {source} has the wrong type: expected {_type_name(hint)}, "
+                f"got {type(value).__name__} ({value!r})"
+            )
+        else:
+            kwargs[key] = copy.deepcopy(value)
+    return cls(**kwargs)
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConfig:
+    """Strictly load a run config; unknown keys and wrong types raise ConfigError naming key and source."""
+    from repro.models import MODELS, check_model_options
+    from repro.probes import PROBES
+
+    cfg = _build(RunConfig, raw, "", source)
+    if "name" not in cfg.model:
+        raise ConfigError(f"key 'model.name' is missing in {source}")
+    if cfg.model["name"] not in MODELS:
+        raise ConfigError(
+            f"unknown model '{cfg.model['name']}' at 'model.name' in {source}; valid: {MODELS.names()}"
+        )
+    check_model_options(cfg.model["name"], {k: v for k, v in cfg.model.items() if k != "name"}, source)
+    from repro.optim import OPTIMIZERS, SCHEDULES
+
+    for key, registry, value in (
+        ("optim.name", OPTIMIZERS, cfg.optim.name),
+        ("schedule.name", SCHEDULES, cfg.schedule.name),
+    ):
+        if value not in registry:
+            raise ConfigError(f"unknown value '{value}' at '{key}' in {source}; valid: {registry.names()}")
+    for i, probe in enumerate(cfg.probes):
+        if probe.name not in PROBES:
+            raise ConfigError(
+                f"unknown probe '{probe.name}' at 'probes[{i}].name' in {source}; valid: {PROBES.names()}"
+            )
+    if not cfg.data.requested:
+        cfg.data.requested = cfg.data.name
+    return cfg
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``override`` merged into ``base`` key by key; non-dict values (lists too) replace."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Turn ``["train.steps=100", "model.width=8"]`` into a nested dict; values are parsed as YAML."""
+    nested: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' is not of the form key=value")
+        dotted, text = item.split("=", 1)
+        node = nested
+        *parents, leaf = dotted.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(text)
+    return nested

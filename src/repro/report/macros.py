@@ -1,0 +1,152 @@
+"""Every number the prose may quote, as letters-only LaTeX macros computed from one tidy table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from repro.report.latex import (
+    fmt_int,
+    fmt_number,
+    fmt_params,
+    fmt_sig,
+    latex_escape,
+    macro_name,
+    macro_prefix,
+    newcommand,
+    write_text,
+)
+from repro.report.names import DATA_SOURCE_LABELS, dataset_label, variant_label
+from repro.report.provenance import data_note, provenances_from_table
+from repro.report.results import (
+    COMPLETED,
+    DIVERGED,
+    final_values,
+    probe_final,
+    runs,
+    status_counts,
+    summarize,
+    variant_info,
+)
+
+METRIC_SHORT = {"error": "Err", "loss": "Loss", "accuracy": "Acc"}
+PERCENT_METRICS = {"error", "accuracy"}  # quoted with 2 decimals; everything else with 3 significant digits
+
+
+def metric_macro(split: str | None, metric: str) -> str:
+    """Macro stem of a metric: ('test', 'error') -> 'TestErr', (None, 'response_std') -> 'ResponseStd'."""
+    stem = METRIC_SHORT.get(metric, macro_name(metric))
+    return (macro_name(split) if split else "") + stem
+
+
+def _fmt(metric: str, value: object) -> str:
+    return fmt_number(value) if metric in PERCENT_METRICS else fmt_sig(value)
+
+
+def mean_sd_text(row: Mapping, metric: str) -> str:
+    """'8.61 $\\pm$ 0.21 (n=3)', with diverged runs named rather than averaged in."""
+    if not row["n_ok"]:
+        text = "--"
+    elif row["n_ok"] > 1:
+        text = f"{_fmt(metric, row['mean'])} $\\pm$ {_fmt(metric, row['sd'])}"
+    else:
+        text = _fmt(metric, row["mean"])
+    extra = f", {int(row['n_diverged'])} diverged" if row["n_diverged"] else ""
+    return f"{text} (n={int(row['n_ok'])}{extra})"
+
+
+def variant_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
+    """Per variant: status counts, label, params, and mean/sd/text of every final metric and probe."""
+    out: dict[str, str] = {}
+    info = variant_info(table)
+    counts = status_counts(table)
+    for variant in counts.index:
+        name = prefix + macro_name(variant)
+        out[name + "Label"] = latex_escape(variant_label(variant))
+        out[name + "NRuns"] = str(counts.loc[variant, "n_runs"])
+        out[name + "NOk"] = str(counts.loc[variant, "n_ok"])
+        out[name + "NDiverged"] = str(counts.loc[variant, "n_diverged"])
+        out[name + "Params"] = fmt_params(info.loc[variant, "params"], missing="--")
+    for split, metric, summary in _summaries(table):
+        for variant, row in summary.iterrows():
+            name = prefix + macro_name(variant) + metric_macro(split, metric)
+            out[name] = _fmt(metric, row["mean"])
+            out[name + "Sd"] = _fmt(metric, row["sd"])
+            out[name + "Text"] = mean_sd_text(row, metric)
+    return out
+
+
+def _summaries(table: pd.DataFrame):
+    """(split, metric, per-variant summary) for final metrics and for probes (mean over the probe's rows)."""
+    if table.empty or "source" not in table:
+        return
+    metrics = table[table["source"] == "metrics"]
+    for split, metric in metrics[["split", "metric"]].drop_duplicates().itertuples(index=False):
+        yield split, metric, summarize(final_values(table, split, metric))
+    probes = table[table["source"] != "metrics"]
+    for source, metric in probes[["source", "metric"]].drop_duplicates().itertuples(index=False):
+        rows = probe_final(table, source, metric)
+        per_run = rows.groupby(["variant", "seed"], as_index=False)["value"].mean()
+        per_run = per_run.merge(runs(table), on=["variant", "seed"], how="left")
+        yield None, metric, summarize(per_run)
+
+
+def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
+    """Counts over the experiment, training length reached and the data it used (always all defined,
+    '--' where the table has nothing, so that section prose never meets an undefined macro)."""
+    r = runs(table)
+    out = {
+        prefix + "NSeeds": str(r["seed"].nunique()),
+        prefix + "NRuns": str(len(r)),
+        prefix + "NVariants": str(r["variant"].nunique()),
+        prefix + "NCompleted": str(int((r["status"] == COMPLETED).sum())),
+        prefix + "NDiverged": str(int((r["status"] == DIVERGED).sum())),
+        prefix + "DataNote": data_note(provenances_from_table(table)),
+    }
+    out[prefix + "Steps"] = fmt_int(table["step"].max()) if "step" in table else "--"
+    out[prefix + "Epochs"] = fmt_sig(table["epoch"].max()) if "epoch" in table else "--"
+    labels = {"Dataset": ("data.name", dataset_label), "DatasetRequested": ("data.requested", dataset_label)}
+    labels["DataSource"] = ("data.source", lambda v: DATA_SOURCE_LABELS.get(str(v), str(v)))
+    for stem, (column, label) in labels.items():
+        values = sorted({label(v) for v in table[column].dropna()}) if column in table else []
+        out[prefix + stem] = latex_escape(", ".join(values)) if values else "--"
+    return out
+
+
+def reference_macros(reference: Mapping, prefix: str) -> dict[str, str]:
+    """Every scalar of the reference block: table6.resnet20 -> \\<prefix>RefTableSixResnetTwenty."""
+    out: dict[str, str] = {}
+
+    def walk(node: object, path: list[str]) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, [*path, str(key)])
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            out[prefix + "Ref" + "".join(macro_name(p) for p in path)] = fmt_number(node)
+        elif isinstance(node, str):
+            out[prefix + "Ref" + "".join(macro_name(p) for p in path)] = latex_escape(node)
+
+    walk(reference or {}, [])
+    return out
+
+
+def write_macros(
+    experiment_name: str,
+    table: pd.DataFrame,
+    reference: Mapping | None,
+    out_tex: Path,
+    prefix: str | None = None,
+) -> dict[str, str]:
+    """Write ``\\newcommand`` lines for every quotable number of one experiment; returns name -> body."""
+    prefix = prefix or macro_prefix(experiment_name)
+    macros = {
+        **experiment_macros(table, prefix),
+        **variant_macros(table, prefix),
+        **reference_macros(reference or {}, prefix),
+    }
+    lines = [f"% Generated by repro.report.write_macros for {experiment_name}; do not edit."]
+    lines += [newcommand(name, body) for name, body in macros.items()]
+    write_text(Path(out_tex), "\n".join(lines) + "\n")
+    return macros

@@ -1,0 +1,320 @@
+"""Figures and report on a synthetic tidy table: rendering, macros, tables, claims, and the PDF build."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repro.figures import FIGURES, make_figure
+from repro.report import (
+    TABLES,
+    build_pdf,
+    claims_tex,
+    experiment_parts,
+    index_tex,
+    latex_escape,
+    macro_name,
+    make_table,
+    setup_table_tex,
+    substitutions_tex,
+    table6_tex,
+    write_macros,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+EXPERIMENT = "he2016_depth"
+STEPS = 600
+# Final test error of seed s is BASE + 0.5 s; plain56 seed 1 diverges (its numbers must not be averaged).
+BASE_TEST = {"plain20": 18.0, "plain56": 40.0, "resnet20": 16.0, "resnet56": 15.0}
+SEEDS = (0, 1)
+DIVERGED = {("plain56", 1)}
+PARAMS = {20: 69_114, 56: 213_850}
+REFERENCE = {
+    "table6": {"resnet20": 8.75, "resnet56": 6.97, "resnet110": 6.43},
+    "reimplementation": {"name": "akamaster/pytorch_resnet_cifar10", "table6": {"resnet20": 8.27}},
+}
+PROVENANCE = {
+    "requested": "cifar10",
+    "dataset": "fashion_mnist_subset",
+    "source": "fallback",
+    "experiment": EXPERIMENT,
+    "note": "10k/2k images",
+}
+
+
+def final_test(variant: str, seed: int) -> float:
+    """The synthetic final test error of one run."""
+    return BASE_TEST[variant] + 0.5 * seed
+
+
+def run_meta(variant: str, seed: int) -> dict:
+    """The id and config columns of one synthetic run."""
+    depth = int(re.findall(r"\d+", variant)[0])
+    return {
+        "experiment": EXPERIMENT,
+        "variant": variant,
+        "seed": seed,
+        "status": "diverged" if (variant, seed) in DIVERGED else "completed",
+        "model.name": "resnet_cifar",
+        "model.depth": depth,
+        "model.width": 8,
+        "model.residual": variant.startswith("resnet"),
+        "model.params": PARAMS[depth],
+        "data.name": PROVENANCE["dataset"],
+        "data.requested": PROVENANCE["requested"],
+        "data.source": PROVENANCE["source"],
+        "train.steps": STEPS,
+    }
+
+
+def run_rows(variant: str, seed: int) -> list[dict]:
+    """Metric rows (errors falling linearly to their final value) and layer responses of one run."""
+    meta = run_meta(variant, seed)
+    final = final_test(variant, seed)
+    rows = []
+    for step in range(0, STEPS + 1, 20):
+        frac = step / STEPS
+        train = 90.0 * (1 - frac) + (final - 2.0) * frac
+        if meta["status"] == "diverged" and step > STEPS // 2:
+            train = np.nan
+        point = {**meta, "source": "metrics", "step": step, "epoch": step / 100, "metric": "error"}
+        rows.append({**point, "split": "train", "value": train})
+        if step % 100 == 0:
+            rows.append({**point, "split": "test", "value": 90.0 * (1 - frac) + final * frac})
+    if meta["status"] == "completed":
+        for layer in range(1, meta["model.depth"]):
+            rows.append({**meta, "source": "layer_response", "step": STEPS, "epoch": STEPS / 100,
+                         "metric": "response_std", "value": response(variant, layer, seed),
+                         "layer": float(layer)})  # fmt: skip
+    return rows
+
+
+def response(variant: str, layer: int, seed: int) -> float:
+    """Synthetic layer-response std: plain nets twice ResNets, shrinking with depth, wobbling over layers."""
+    depth = int(re.findall(r"\d+", variant)[0])
+    scale = (1.0 if variant.startswith("resnet") else 2.0) * 20 / depth
+    return scale * (1 + 0.3 * np.sin(layer)) + 0.05 * seed
+
+
+def synthetic_table() -> pd.DataFrame:
+    """A tidy table shaped like repro.tables' output: metrics and layer-response rows, one diverged run."""
+    return pd.DataFrame([row for variant in BASE_TEST for seed in SEEDS for row in run_rows(variant, seed)])
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    """The synthetic tidy table, shared by the tests of this module."""
+    return synthetic_table()
+
+
+def read_macros(path: Path) -> dict[str, str]:
+    """Parse \\newcommand{\\name}{body} lines into name -> body."""
+    pattern = re.compile(r"\\newcommand\{\\([A-Za-z]+)\}\{(.*)\}$")
+    return {m.group(1): m.group(2) for line in path.read_text().splitlines() if (m := pattern.match(line))}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_figures_render(tmp_path: Path, table: pd.DataFrame, name: str) -> None:
+    csv = tmp_path / "table.csv"
+    table.to_csv(csv, index=False)
+    out = tmp_path / "figures" / f"{name}.pdf"
+    make_figure(name, csv, out)
+    assert out.stat().st_size > 1000
+    assert out.with_suffix(".png").stat().st_size > 1000
+    assert not list(out.parent.glob(".*")), "temporary files left behind"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_figures_survive_missing_runs(tmp_path: Path, table: pd.DataFrame, name: str) -> None:
+    function, _ = FIGURES[name]
+    only_plain = table[table["variant"].str.startswith("plain")]
+    function(only_plain, tmp_path / "plain.pdf")
+    function(table.iloc[0:0], tmp_path / "empty.pdf")
+    function(pd.DataFrame(), tmp_path / "nothing.pdf")
+    all_diverged = table[table["variant"] == "plain56"].assign(status="diverged")
+    function(all_diverged, tmp_path / "diverged.pdf")
+    for stem in ("plain", "empty", "nothing", "diverged"):
+        assert (tmp_path / f"{stem}.png").stat().st_size > 0
+
+
+def test_make_figure_unknown_name_lists_valid(tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="he2016_training_curves"):
+        make_figure("nope", tmp_path / "t.csv", tmp_path / "x.pdf")
+
+
+def test_macro_names() -> None:
+    assert macro_name("resnet20") == "ResnetTwenty"
+    assert macro_name("plain56") == "PlainFiftySix"
+    assert macro_name("resnet110") == "ResnetOneHundredTen"
+    assert macro_name("resnet1202") == "ResnetOneThousandTwoHundredTwo"
+    assert macro_name("test_error") == "TestError"
+
+
+def test_write_macros_values(tmp_path: Path, table: pd.DataFrame) -> None:
+    out = tmp_path / "macros" / f"{EXPERIMENT}.tex"
+    returned = write_macros(EXPERIMENT, table, REFERENCE, out)
+    macros = read_macros(out)
+    assert macros == returned
+    for variant in ("resnet20", "resnet56", "plain20"):
+        values = [final_test(variant, s) for s in SEEDS]
+        stem = "he" + macro_name(variant)
+        assert macros[stem + "TestErr"] == f"{np.mean(values):.2f}"
+        assert macros[stem + "TestErrSd"] == f"{np.std(values, ddof=1):.2f}"
+        assert macros[stem + "NRuns"] == "2"
+    # The diverged seed is counted, not averaged in.
+    assert macros["hePlainFiftySixTestErr"] == f"{final_test('plain56', 0):.2f}"
+    assert macros["hePlainFiftySixNDiverged"] == "1"
+    assert macros["hePlainFiftySixTestErrSd"] == "--"
+    assert "1 diverged" in macros["hePlainFiftySixTestErrText"]
+    assert macros["heNSeeds"] == "2"
+    assert macros["heNDiverged"] == "1"
+    assert macros["heSteps"] == "600"
+    assert macros["heRefTableSixResnetTwenty"] == "8.75"
+    assert macros["heRefReimplementationName"] == r"akamaster/pytorch\_resnet\_cifar10"
+    assert macros["heResnetTwentyParams"] == "69.1k"
+    # Probe macros: mean over layers at the last probed step, then mean over completed seeds.
+    per_seed = [np.mean([response("resnet20", layer, s) for layer in range(1, 20)]) for s in SEEDS]
+    assert macros["heResnetTwentyResponseStd"] == f"{np.mean(per_seed):.2f}"
+    assert "Fashion-MNIST subset" in macros["heDataNote"] and "CIFAR-10" in macros["heDataNote"]
+    assert all(re.fullmatch(r"[A-Za-z]+", name) for name in macros)
+
+
+def test_latex_escape() -> None:
+    assert latex_escape("a_b & 50% #1 $x$ {y}") == r"a\_b \& 50\% \#1 \$x\$ \{y\}"
+    assert latex_escape("~^\\") == r"\textasciitilde{}\textasciicircum{}\textbackslash{}"
+    assert latex_escape("8.1 ± 0.2, p≥32") == r"8.1 $\pm$ 0.2, p$\geq$32"
+
+
+def test_table6(tmp_path: Path, table: pd.DataFrame) -> None:
+    text = table6_tex(table, REFERENCE, tmp_path / "t6.tex").read_text()
+    rows = {line.split(" & ")[0]: line.split(" & ") for line in text.splitlines() if " & " in line}
+    assert rows["ResNet-20"][3].startswith("16.25 $\\pm$ 0.35 (n=2)")
+    assert rows["ResNet-20"][4] == "8.75" and rows["ResNet-20"][5].startswith("8.27")
+    assert rows["ResNet-110"][3] == "not run" and rows["ResNet-110"][4] == "6.43"
+    assert rows["plain-20"][4] == "--"  # the paper does not tabulate plain nets
+    assert "1 diverged" in rows["plain-56"][3]
+    assert rows["ResNet-56"][1] == "0.21M"
+    assert "\\toprule" in text and "\\bottomrule" in text
+
+
+def test_claims_table(tmp_path: Path) -> None:
+    csv = tmp_path / "claims.csv"
+    pd.DataFrame(
+        [
+            [
+                "he2016_depth",
+                "he2016",
+                "R1",
+                "plain_56 > plain_20 & 5% gap",
+                True,
+                "reproduced",
+                "40.0 vs 18.25",
+            ],
+            ["he2016_depth", "he2016", "R2", "ResNet-56 < ResNet-20", False, "not evaluable", ""],
+        ],
+        columns=["experiment", "paper", "id", "statement", "asserted", "result", "measured"],
+    ).to_csv(csv, index=False)
+    text = claims_tex(csv, tmp_path / "claims.tex").read_text()
+    assert r"plain\_56 > plain\_20 \& 5\% gap".replace(">", r"\textgreater{}") in text
+    assert "R1 & plain" in text and " & yes & reproduced & " in text
+    assert " & no & not evaluable & " in text
+    assert "longtable" in text and "\\toprule" in text
+
+
+def test_substitutions_and_setup(tmp_path: Path) -> None:
+    text = substitutions_tex([PROVENANCE, PROVENANCE], tmp_path / "subs.tex").read_text()
+    assert text.count("\\item") == 1 and "CIFAR-10 could not be obtained" in text
+    assert "\\newcommand{\\dataNote}" in text
+    none = substitutions_tex(
+        [{"requested": "mnist", "dataset": "mnist", "source": "cache"}], tmp_path / "n.tex"
+    )
+    assert "No substitutions." in none.read_text()
+    data = {"name": "fashion_mnist", "requested": "cifar10", "train_subset": None, "pad": 2, "flip": True}
+    configs = [
+        {"seed": s, "scale": "quick", "model": {"depth": d, "width": 8}, "data": data,
+         "train": {"steps": STEPS, "batch_size": 128}}
+        for s in SEEDS for d in (20, 56)
+    ]  # fmt: skip
+    protocol = {
+        "steps": "64k iterations",
+        "augmentation": "pad 4, crop, flip",
+        "extra": {"paper": "n/a & more", "label": "Model", "config": "model.width"},
+    }
+    lines = setup_table_tex(configs, protocol, tmp_path / "s.tex").read_text().splitlines()
+    assert "Depths & 20, 56 & -- \\\\" in lines
+    assert "Training length & 600 iterations & 64k iterations \\\\" in lines
+    assert "Training images & full training set & -- \\\\" in lines
+    assert "Preprocessing & pad 2 and crop; flip: yes & pad 4, crop, flip \\\\" in lines
+    assert "Seeds & 2 (0, 1) & -- \\\\" in lines
+    assert "Model & 8 & n/a \\& more \\\\" in lines
+    assert "Dataset & Fashion-MNIST instead of CIFAR-10 & -- \\\\" in lines
+    assert not any(line.startswith("Optimizer") for line in lines)  # neither side says anything
+
+
+def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
+    """Write every generated input of paper/report.tex, as the Snakemake paper rules do."""
+    figures = gen_dir.parent / "figures"
+    csv = gen_dir.parent / "tables" / f"{EXPERIMENT}.csv"
+    csv.parent.mkdir(parents=True)
+    table.to_csv(csv, index=False)
+    for name in FIGURES:
+        make_figure(name, csv, figures / f"{name}.pdf")
+    experiment = {"name": EXPERIMENT, "reference": REFERENCE, "paper_protocol": {"steps": "64k iterations"}}
+    configs = [{"seed": s, "model": {"depth": 20}, "data": {"name": "fashion_mnist_subset"}} for s in SEEDS]
+    experiment_parts(experiment, csv, configs, gen_dir)
+    for name, (_, owner) in TABLES.items():
+        assert owner == EXPERIMENT
+        make_table(name, csv, experiment, gen_dir / "tables" / f"{name}.tex")
+    substitutions_tex([PROVENANCE], gen_dir / "substitutions.tex")
+    claims = gen_dir / "claims.csv"
+    pd.DataFrame(
+        [[EXPERIMENT, "he2016", "R1", "plain-56 > plain-20", True, "reproduced", "40.00 vs 18.25"]],
+        columns=["experiment", "paper", "id", "statement", "asserted", "result", "measured"],
+    ).to_csv(claims, index=False)
+    claims_tex(claims, gen_dir / "claims.tex")
+    index_tex({EXPERIMENT: "he2016"}, gen_dir, build_info={"scale": "synthetic", "commit": "abc123"})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
+@pytest.mark.parametrize("subset", ["all", "plain only"])
+def test_build_pdf(tmp_path: Path, table: pd.DataFrame, subset: str) -> None:
+    if subset == "plain only":  # the section's ResNet numbers must degrade to stand-ins, not break the build
+        table = table[table["variant"].str.startswith("plain")]
+    gen_dir = tmp_path / "results" / "synthetic" / "paper"
+    generate_report_inputs(gen_dir, table)
+    out = tmp_path / "results" / "synthetic" / "report.pdf"
+    assert build_pdf(REPO / "paper", gen_dir, out) is True
+    assert out.stat().st_size > 10_000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        text = " ".join(text.split())
+        assert "CIFAR-10 could not be obtained" in text
+        assert "Fashion-MNIST subset (shipped fallback) instead of CIFAR-10" in text  # in the captions
+        resnet20 = f"{np.mean([final_test('resnet20', s) for s in SEEDS]):.2f}"
+        assert (resnet20 in text) == (subset == "all")
+
+
+def test_build_pdf_raises_with_log_tail(tmp_path: Path) -> None:
+    if shutil.which("latexmk") is None:
+        pytest.skip("latexmk is not installed")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "report.tex").write_text(
+        "\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n"
+    )
+    with pytest.raises(RuntimeError, match="Undefined control sequence"):
+        build_pdf(src, tmp_path / "gen", tmp_path / "report.pdf")
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_build_pdf_without_latexmk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    assert build_pdf(REPO / "paper", tmp_path, tmp_path / "report.pdf") is False
+    assert not (tmp_path / "report.pdf").exists()

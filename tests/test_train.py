@@ -1,0 +1,115 @@
+"""The training loop: outputs, exact resume after a kill, divergence recorded, warm-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from repro.config import run_config_from_dict
+from repro.train import CHECKPOINT, run
+
+
+def tiny_config(data_root: Path, **train: object) -> dict:
+    """A run config on the synthetic dataset: a depth-8 width-2 ResNet, a few dozen steps."""
+    return {
+        "experiment": "t", "variant": "v", "seed": 3, "scale": "smoke",
+        "data": {"name": "tiny", "root": str(data_root), "pad": 1, "flip": True},
+        "model": {"name": "resnet_cifar", "depth": 8, "width": 2},
+        "schedule": {"milestones": [10]},
+        "train": {"steps": 20, "batch_size": 32, "log_every": 5, "eval_every": 5, "eval_batch_size": 32,
+                  "train_window": 4, "checkpoint_every": 7, "device": "cpu", **train},
+        "probes": [{"name": "layer_response", "at_end": True}],
+    }  # fmt: skip
+
+
+def test_run_writes_every_output(tiny_data_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    meta = run(run_config_from_dict(tiny_config(tiny_data_root)), out, threads=1)
+    assert meta["status"] == "completed" and meta["steps_completed"] == 20
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert list(metrics.columns) == ["step", "epoch", "split", "metric", "value"]
+    assert sorted(metrics["step"].unique()) == [5, 10, 15, 20]
+    assert set(metrics["split"]) == {"train", "test"}
+    lr = metrics[metrics["metric"] == "lr"].set_index("step")["value"]
+    assert lr[5] == pytest.approx(0.1) and lr[15] == pytest.approx(0.01)  # multistep at 10
+    probe = pd.read_csv(out / "probes" / "layer_response.csv")
+    assert list(probe["layer"]) == [1, 2, 3, 4, 5, 6, 7]  # stem + 3 blocks x 2 convs
+    assert (probe["value"] > 0).all()
+    assert json.loads((out / "config.json").read_text())["seed"] == 3
+    assert (out / CHECKPOINT).exists()
+
+
+def test_killed_run_resumes_to_the_same_result(tiny_data_root: Path, tmp_path: Path, monkeypatch) -> None:
+    cfg = run_config_from_dict(tiny_config(tiny_data_root))
+    run(cfg, tmp_path / "whole", threads=1)
+
+    # Kill the second run right after its checkpoint at step 14 (the second one) by raising from the loop.
+    import repro.train as train_module
+
+    real_save = train_module._save_checkpoint
+    saves = {"n": 0}
+
+    def save_then_die(*args, **kwargs):
+        real_save(*args, **kwargs)
+        saves["n"] += 1
+        if saves["n"] == 2:
+            raise KeyboardInterrupt("simulated kill")
+
+    monkeypatch.setattr(train_module, "_save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path / "killed", threads=1)
+    assert not (tmp_path / "killed" / "meta.json").exists()
+    monkeypatch.setattr(train_module, "_save_checkpoint", real_save)
+    meta = run(cfg, tmp_path / "killed", threads=1)
+
+    assert meta["resumed_from_step"] == [14]
+    whole = pd.read_csv(tmp_path / "whole" / "metrics.csv")
+    resumed = pd.read_csv(tmp_path / "killed" / "metrics.csv")
+    pd.testing.assert_frame_equal(whole, resumed)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "whole" / "probes" / "layer_response.csv"),
+        pd.read_csv(tmp_path / "killed" / "probes" / "layer_response.csv"),
+    )
+
+
+def test_checkpoint_of_another_config_is_ignored(tiny_data_root: Path, tmp_path: Path) -> None:
+    run(run_config_from_dict(tiny_config(tiny_data_root, steps=10)), tmp_path / "r", threads=1)
+    meta = run(run_config_from_dict(tiny_config(tiny_data_root, steps=12)), tmp_path / "r", threads=1)
+    assert meta["resumed_from_step"] == [] and meta["steps_completed"] == 12
+
+
+def test_diverged_run_is_recorded_and_keeps_its_metrics(tiny_data_root: Path, tmp_path: Path) -> None:
+    raw = tiny_config(tiny_data_root, steps=30)
+    raw["optim"] = {"lr": 1e30}
+    out = tmp_path / "div"
+    meta = run(run_config_from_dict(raw), out, threads=1)
+    assert meta["status"] == "diverged"
+    assert meta["diverged_at_step"] is not None and meta["diverged_at_step"] < 30
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert metrics["step"].max() == meta["diverged_at_step"]
+    assert (out / "meta.json").exists()
+
+
+def test_warmup_holds_lr_until_training_error_drops(tiny_data_root: Path, tmp_path: Path) -> None:
+    raw = tiny_config(tiny_data_root, steps=20, log_every=1)
+    raw["schedule"] = {"milestones": [], "warmup_lr": 0.01, "warmup_until_train_error": 30.0}
+    meta = run(run_config_from_dict(raw), tmp_path / "w", threads=1)
+    metrics = pd.read_csv(tmp_path / "w" / "metrics.csv")
+    lr = metrics[metrics["metric"] == "lr"].set_index("step")["value"]
+    ended = meta["warmup_ended_at_step"]
+    assert ended is not None, "the easy synthetic task should get below 30% training error"
+    assert list(lr[lr.index <= ended].round(6).unique()) == [0.01]
+    assert list(lr[lr.index > ended].round(6).unique()) == [0.1]  # set back to 0.1 explicitly
+
+
+def test_threads_are_applied(tiny_data_root: Path, tmp_path: Path) -> None:
+    before = torch.get_num_threads()
+    try:
+        meta = run(run_config_from_dict(tiny_config(tiny_data_root, steps=2)), tmp_path / "t", threads=1)
+        assert meta["threads"] == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,122 @@
+# Numbers -> LaTeX: per-experiment macros and setup tables, named table rules, the claims table, the data
+# note, the index of sections, and latexmk -> results/{scale}/report.pdf. No number is typed by hand.
+
+
+localrules:
+    write_experiment_parts,
+    evaluate_claims,
+    write_report_index,
+    build_report,
+
+
+rule write_experiment_parts:
+    input:
+        table=table_file("{experiment}"),
+        configs=lambda wc: [
+            run_path(r.experiment, r.variant, r.seed, "config.json") for r in runs_of(wc.experiment)
+        ],
+    output:
+        macros=paper_file("macros/{experiment}.tex"),
+        setup=paper_file("tables/{experiment}_setup.tex"),
+    params:
+        experiment=lambda wc: EXPERIMENTS[wc.experiment].raw,
+    log:
+        f"{RESULTS}/{SCALE}/logs/write_experiment_parts/{{experiment}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/write_experiment_parts.py"
+
+
+for _table, _experiment in TABLES.items():
+
+    rule:
+        name:
+            f"table_{_table}"
+        input:
+            table=table_file(_experiment),
+        output:
+            tex=paper_file(f"tables/{_table}.tex"),
+        params:
+            table=_table,
+            experiment=EXPERIMENTS[_experiment].raw,
+        log:
+            f"{RESULTS}/{SCALE}/logs/tables/{_table}.log",
+        localrule: True
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/make_table.py"
+
+
+rule evaluate_claims:
+    input:
+        tables=[table_file(name) for name in EXPERIMENTS],
+    output:
+        csv=paper_file("claims.csv"),
+        tex=paper_file("claims.tex"),
+    params:
+        experiments=[EXPERIMENTS[name].raw for name in EXPERIMENTS],
+        scale=SCALE,
+    log:
+        f"{RESULTS}/{SCALE}/logs/evaluate_claims.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/evaluate_claims.py"
+
+
+rule write_report_index:
+    input:
+        tables=[table_file(name) for name in EXPERIMENTS],
+    output:
+        macros=paper_file("macros.tex"),
+        sections=paper_file("sections.tex"),
+        substitutions=paper_file("substitutions.tex"),
+    params:
+        papers={name: exp.raw["paper"]["key"] for name, exp in EXPERIMENTS.items()},
+        scale=SCALE,
+    log:
+        f"{RESULTS}/{SCALE}/logs/write_report_index.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/write_report_index.py"
+
+
+rule build_report:
+    input:
+        generated=[paper_file(f"macros/{name}.tex") for name in EXPERIMENTS]
+        + [paper_file(f"tables/{t}.tex") for t in TABLES]
+        + rules.evaluate_claims.output
+        + rules.write_report_index.output,
+        figures=[figure_file(f) for f in FIGURES],
+        sources=["paper/report.tex"] + sorted(str(p) for p in Path("paper/sections").glob("*.tex")),
+    output:
+        pdf=str(paths.report_path(SCALE, RESULTS)),
+    log:
+        f"{RESULTS}/{SCALE}/logs/build_report.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/build_report.py"

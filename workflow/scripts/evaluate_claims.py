@@ -1,0 +1,26 @@
+"""Snakemake wrapper: evaluate every experiment's claims on its table -> claims.csv and claims.tex."""
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from repro.claims import evaluate_claims
+from repro.report import claims_tex
+from repro.runio import atomic_write_bytes
+
+snakemake = globals()["snakemake"]
+logging.basicConfig(
+    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+)
+frames = [
+    evaluate_claims(dict(experiment), pd.read_csv(table), snakemake.params.scale)
+    for experiment, table in zip(snakemake.params.experiments, snakemake.input.tables, strict=True)
+]
+claims = pd.concat(frames, ignore_index=True)
+atomic_write_bytes(Path(snakemake.output.csv), claims.to_csv(index=False).encode())
+claims_tex(Path(snakemake.output.csv), Path(snakemake.output.tex))
+for row in claims.itertuples():
+    failed = row.asserted and row.result != "reproduced"
+    logging.log(logging.WARNING if failed else logging.INFO, "%s %s: %s%s -- %s", row.experiment, row.id,
+                row.result, " (ASSERTED at this scale)" if row.asserted else "", row.measured)  # fmt: skip
