@@ -51,7 +51,7 @@ def test_ordering_uses_means_and_margin() -> None:
     assert evaluate_claim({"checks": [{**check, "margin": 6.0}]}, table)[0] == "not reproduced"
     reverse = {**check, "order": ["plain32", "plain20"]}
     result, measured = evaluate_claim({"checks": [reverse]}, table)
-    assert result == "not reproduced" and "plain32 16.00 < plain20 11.00" in measured
+    assert result == "not reproduced" and "expected plain32 < plain20; means 16.00, 11.00" in measured
 
 
 def test_missing_variant_is_not_evaluable_unless_enough_are_present() -> None:

@@ -113,3 +113,56 @@ def test_threads_are_applied(tiny_data_root: Path, tmp_path: Path) -> None:
         assert meta["threads"] == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_probe_with_extra_passes_on_a_snapshot_leaves_training_unchanged(
+    tiny_data_root: Path, tmp_path: Path
+) -> None:
+    from repro.probes import PROBES, Probe, ProbeContext
+
+    if "test_snapshot_grad" not in PROBES:
+
+        @PROBES.register("test_snapshot_grad")
+        class SnapshotGrad(Probe):
+            """Runs a forward/backward pass on a snapshot and reports the gradient norm."""
+
+            def __call__(self, context: ProbeContext) -> list[dict]:
+                model = context.snapshot()
+                x, y = (
+                    context.batch
+                    if context.batch is not None
+                    else (context.data.test_x[:8], context.data.test_y[:8])
+                )
+                context.loss_fn(model(x), y).backward()
+                norm = sum(p.grad.norm() ** 2 for p in model.parameters() if p.grad is not None) ** 0.5
+                return [{"metric": "grad_norm", "value": float(norm)}]
+
+    plain = tiny_config(tiny_data_root)
+    probed = tiny_config(tiny_data_root)
+    probed["probes"] = [*probed["probes"], {"name": "test_snapshot_grad", "every": 3}]  # and at the end
+    run(run_config_from_dict(plain), tmp_path / "plain", threads=1)
+    run(run_config_from_dict(probed), tmp_path / "probed", threads=1)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "plain" / "metrics.csv"), pd.read_csv(tmp_path / "probed" / "metrics.csv")
+    )
+    grads = pd.read_csv(tmp_path / "probed" / "probes" / "test_snapshot_grad.csv")
+    assert list(grads["step"]) == [0, 3, 6, 9, 12, 15, 18, 20] and (grads["value"] > 0).all()
+
+
+def test_command_line_runs_one_run_through_the_same_resolution(tiny_data_root: Path, tmp_path: Path) -> None:
+    from repro.cli import train_main
+
+    from .conftest import REPO
+
+    workflow = tmp_path / "config.yaml"
+    workflow.write_text(f"data: {{root: {tiny_data_root}, substitutions: {{cifar10: tiny}}}}\ndevice: cpu\n")
+    out = tmp_path / "cli_run"
+    experiment = str(REPO / "configs" / "experiments" / "he2016_depth.yaml")
+    argv = [experiment, "--variant", "resnet20", "--seed", "1",
+            "--scale", "smoke", "--config", str(workflow), "--out", str(out), "--threads", "1",
+            "train.steps=4", "model.width=2"]  # fmt: skip
+    assert train_main(argv) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["steps"] == 4 and config["model"]["width"] == 2 and config["model"]["depth"] == 20
+    assert config["data"] == {**config["data"], "name": "tiny", "requested": "cifar10"}
+    assert json.loads((out / "meta.json").read_text())["status"] == "completed"

@@ -27,7 +27,7 @@ CHECKS: Registry[Callable[[dict[str, Any], pd.DataFrame], tuple[bool | None, str
 
 
 def per_seed_values(table: pd.DataFrame, metric: dict[str, Any]) -> pd.DataFrame:
-    """One value per (variant, seed): the final value, the median of the last k, or a summary over layers."""
+    """One value per (variant, seed): final, median of the last k, min or max over steps, or over layers."""
     source = metric.get("source", "metrics")
     rows = table[(table["source"] == source) & (table["metric"] == metric["metric"])]
     if "status" in rows:  # diverged runs are named in the report's tables, not averaged in
@@ -43,6 +43,8 @@ def per_seed_values(table: pd.DataFrame, metric: dict[str, Any]) -> pd.DataFrame
         how = metric.get("over", "median")
         return last.groupby(["variant", "seed"])["value"].agg(how).reset_index()
     rows = rows.sort_values("step")
+    if reduce in ("min", "max"):  # the best (or worst) value over all logged steps
+        return rows.groupby(["variant", "seed"])["value"].agg(reduce).reset_index()
     k = int(metric.get("k", 1)) if reduce == "median_last_k" else 1
     return rows.groupby(["variant", "seed"])["value"].apply(lambda v: v.tail(k).median()).reset_index()
 
@@ -68,7 +70,8 @@ def check_ordering(check: dict[str, Any], table: pd.DataFrame) -> tuple[bool | N
     margin = float(check.get("margin", 0.0))
     values = [means.loc[v, "mean"] for v in present]
     ok = all(b - a > margin for a, b in zip(values, values[1:], strict=False))
-    text = " < ".join(f"{v} {x:.2f}" for v, x in zip(present, values, strict=True))
+    # State the expected order, then the measured means, so a failed ordering never reads as a held one.
+    text = f"expected {' < '.join(present)}; means " + ", ".join(f"{x:.2f}" for x in values)
     return ok, f"{_describe(check['metric'])}: {text} (margin {margin:g})"
 
 
@@ -138,3 +141,7 @@ def evaluate_claims(experiment: dict[str, Any], table: pd.DataFrame, scale: str)
             "result": result, "measured": measured,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+# Checks on whole curves and probe series (dominates, range_less, steps_to_reach, diverges, bound).
+from repro import claims_series  # noqa: E402, F401

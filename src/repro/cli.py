@@ -28,7 +28,7 @@ def train_main(argv: list[str]) -> int:
     parser.add_argument(
         "overrides", nargs="*", help="run-config overrides as key=value, e.g. train.steps=100"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from repro.data import fetch_dataset

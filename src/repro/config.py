@@ -46,11 +46,15 @@ class OptimConfig:
 class ScheduleConfig:
     """Learning rate against iterations, with an optional warm-up that ends on a training-error threshold."""
 
-    name: str = "multistep"  # multistep | constant
+    name: str = "multistep"  # multistep | constant | exponential
     milestones: list[int] = field(default_factory=list)  # iterations at which lr is multiplied by gamma
     gamma: float = 0.1
     warmup_lr: float | None = None  # He et al. ResNet-110: lr 0.01 until training error < threshold
     warmup_until_train_error: float = 80.0
+    # exponential: lr = base_lr * decay_rate ** (step * decay_speedup / decay_every) (Ioffe & Szegedy 2015).
+    decay_every: int = field(default=1000, metadata={"omit_default": True})
+    decay_rate: float = field(default=0.1, metadata={"omit_default": True})
+    decay_speedup: float = field(default=1.0, metadata={"omit_default": True})  # 6: decay 6x faster
 
 
 @dataclass
@@ -65,6 +69,7 @@ class TrainConfig:
     train_window: int = 50  # batches in the running training-error window
     checkpoint_every: int = 1000
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    channels_last: bool = True  # NHWC memory layout: about a third faster for these small convs on CPU
 
 
 @dataclass
@@ -93,8 +98,33 @@ class RunConfig:
     probes: list[ProbeConfig] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain, JSON-ready nested dict."""
-        return dataclasses.asdict(self)
+        """A plain, JSON-ready nested dict; fields added later are left out while they hold their default."""
+        return _as_dict(self)
+
+
+def _as_dict(obj: Any) -> Any:
+    """Like dataclasses.asdict, but skipping fields marked ``omit_default`` whose value is the default.
+
+    Fields added to the config after runs were made carry that mark, so the resolved config of an existing
+    run (a Snakemake param, and the identity its checkpoint is checked against) does not change.
+    """
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.metadata.get("omit_default") and value == _default(f):
+                continue
+            out[f.name] = _as_dict(value)
+        return out
+    if isinstance(obj, list):
+        return [_as_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _as_dict(v) for k, v in obj.items()}
+    return copy.deepcopy(obj)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:

@@ -13,7 +13,7 @@ from repro.config import ConfigError, RunConfig, deep_merge, run_config_from_dic
 SCALES = ("smoke", "quick", "full")
 TOP_LEVEL_KEYS = {
     "name", "paper", "description", "dataset", "base", "variants", "seeds", "scales",
-    "reference", "claims", "figures", "tables", "paper_protocol", "dataset_overrides",
+    "reference", "claims", "figures", "tables", "paper_protocol", "dataset_overrides", "macro_prefix",
 }  # fmt: skip
 SCALE_KEYS = {"base", "variants", "seeds", "resources", "reason"}
 

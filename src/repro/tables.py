@@ -14,6 +14,8 @@ VALUE_COLUMNS = ["source", "step", "epoch", "split", "metric", "value"]
 CONFIG_COLUMNS = [
     "model.name", "model.depth", "model.width", "model.residual", "data.name", "data.requested",
     "data.train_subset", "train.steps", "train.batch_size", "optim.lr",
+    "model.norm", "model.activation", "model.init_std", "model.dropout", "optim.weight_decay",
+    "schedule.name", "schedule.decay_every",
 ]  # fmt: skip
 
 
@@ -47,6 +49,8 @@ def read_run(run_dir: Path) -> pd.DataFrame:
         "experiment": config["experiment"], "variant": config["variant"], "seed": config["seed"],
         "status": meta["status"], "model.params": meta.get("num_params"),
         "data.source": (meta.get("data_provenance") or {}).get("source"),
+        # The dataset actually loaded: differs from data.name when the shipped fallback stood in.
+        "data.used": (meta.get("data_provenance") or {}).get("dataset", flat.get("data.name")),
         **{c: flat.get(c) for c in CONFIG_COLUMNS},
     }  # fmt: skip
     for column, value in labels.items():

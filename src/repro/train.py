@@ -116,6 +116,9 @@ def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, 
     torch.manual_seed(cfg.seed)
     data = prepare_data(cfg, device)
     model = build_model(cfg.model, data.channels, data.num_classes, data.size).to(device)
+    if cfg.train.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
     optimizer = build_optimizer(model.parameters(), cfg.optim)
     probes = [(p, build_probe(p.name, p.options)) for p in cfg.probes]
     generator = torch.Generator(device=device)
@@ -197,6 +200,8 @@ def _next_batch(
     index = state.order[state.position : state.position + bs]
     state.position += bs
     x = augment_batch(data.train_x[index], cfg.data.pad, cfg.data.flip, generator)
+    if cfg.train.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     return x, data.train_y[index]
 
 

@@ -20,6 +20,30 @@ def experiment_file(basedir: str | Path, name: str) -> Path:
     return path
 
 
+def fallback_notices(data_root: str | Path, datasets: list[str]) -> list[str]:
+    """One line per dataset whose cache holds the shipped fallback subset instead of the real data."""
+    notices = []
+    for dataset in datasets:
+        prov = provenance_path(data_root, dataset)
+        if prov.exists() and json.loads(prov.read_text()).get("source") == "fallback":
+            notices.append(
+                f"WARNING: {prov.parent} holds the shipped Fashion-MNIST subset standing in for {dataset}; "
+                "the report names this substitution. Delete that folder once the real data can be had."
+            )
+    return notices
+
+
+def claims_summary(claims_csv: str | Path) -> list[str]:
+    """One console line per claim: paper, id, result, and whether it was asserted at this scale."""
+    import pandas as pd
+
+    claims = pd.read_csv(claims_csv)
+    return [
+        f"  {row.paper} {row.id}: {row.result}" + (" (asserted at this scale)" if row.asserted else "")
+        for row in claims.itertuples()
+    ]
+
+
 def check_full_scale_data(scale: str, data_root: str | Path, datasets: list[str]) -> None:
     """At full scale refuse a data cache that holds the shipped fallback subset, before anything trains."""
     if scale != "full":
@@ -33,3 +57,18 @@ def check_full_scale_data(scale: str, data_root: str | Path, datasets: list[str]
                 f"(data.mirrors.{dataset} in configs/config.yaml), the network, or substitute a dataset "
                 "you have with --configfile configs/offline.yaml."
             )
+
+
+def check_macro_prefixes(experiments: dict[str, dict]) -> None:
+    """Refuse two experiments whose report macros would share a prefix (e.g. two of one paper)."""
+    from repro.report.latex import macro_prefix
+
+    owners: dict[str, str] = {}
+    for name, raw in experiments.items():
+        prefix = raw.get("macro_prefix") or macro_prefix(name)
+        if prefix in owners:
+            raise ConfigError(
+                f"experiments '{owners[prefix]}' and '{name}' would both define report macros with prefix "
+                f"'{prefix}'; give one of them its own 'macro_prefix' in its experiment file"
+            )
+        owners[prefix] = name

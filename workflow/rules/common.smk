@@ -11,18 +11,27 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from repro import paths  # noqa: E402
 from repro.experiments import expand_runs, load_experiment  # noqa: E402
-from repro.workflow import check_full_scale_data, experiment_file  # noqa: E402
+from repro.workflow import (  # noqa: E402
+    check_full_scale_data,
+    check_macro_prefixes,
+    claims_summary,
+    experiment_file,
+    fallback_notices,
+)
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 SCALE = config["scale"]
 DATA_ROOT = config["data"]["root"]
 RESULTS = "results"
+# The hand-written report sources live beside the Snakefile, wherever the working directory is.
+PAPER_SRC = Path(workflow.basedir) / "paper"
 EXPERIMENTS = {
     name: load_experiment(experiment_file(workflow.basedir, name)) for name in config["experiments"]
 }
 for _exp in EXPERIMENTS.values():
     validate(_exp.raw, workflow.source_path("../schemas/experiment.schema.yaml"))
+check_macro_prefixes({name: exp.raw for name, exp in EXPERIMENTS.items()})
 RUNS = {
     (run.experiment, run.variant, run.seed): run
     for exp in EXPERIMENTS.values()
@@ -36,6 +45,8 @@ HAVE_LATEXMK = shutil.which("latexmk") is not None
 
 # At full scale the shipped fallback subset is never acceptable: stop before any training.
 check_full_scale_data(SCALE, DATA_ROOT, DATASETS)
+for _notice in fallback_notices(DATA_ROOT, DATASETS):
+    print(_notice, file=sys.stderr)
 
 
 def run_path(experiment, variant, seed, name):
@@ -74,6 +85,9 @@ def final_targets():
 
 
 onsuccess:
+    if Path(paper_file("claims.csv")).exists():
+        print(f"Claims at scale {SCALE} (details in {paper_file('claims.csv')}):", file=sys.stderr)
+        print("\n".join(claims_summary(paper_file("claims.csv"))), file=sys.stderr)
     if not HAVE_LATEXMK:
         print(
             "NOTICE: latexmk is not installed, so the report PDF was not compiled. Its LaTeX sources are in "

@@ -107,7 +107,7 @@ rule build_report:
         + rules.evaluate_claims.output
         + rules.write_report_index.output,
         figures=[figure_file(f) for f in FIGURES],
-        sources=["paper/report.tex"] + sorted(str(p) for p in Path("paper/sections").glob("*.tex")),
+        sources=[str(PAPER_SRC / "report.tex")] + sorted(str(p) for p in (PAPER_SRC / "sections").glob("*.tex")),
     output:
         pdf=str(paths.report_path(SCALE, RESULTS)),
     log:

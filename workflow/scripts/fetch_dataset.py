@@ -9,6 +9,10 @@ snakemake = globals()["snakemake"]
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
 )
+# A substitution must not hide in a log file: warnings also go to the console.
+console = logging.StreamHandler()
+console.setLevel(logging.WARNING)
+logging.getLogger().addHandler(console)
 p = snakemake.params
 fetch_dataset(
     snakemake.wildcards.dataset,

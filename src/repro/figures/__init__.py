@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from repro.figures import he2016
+from repro.figures import he2016, ioffe2015
 
 FigureFunction = Callable[[pd.DataFrame, Path], None]
 
@@ -16,6 +16,11 @@ FigureFunction = Callable[[pd.DataFrame, Path], None]
 FIGURES: dict[str, tuple[FigureFunction, str]] = {
     "he2016_training_curves": (he2016.training_curves, "he2016_depth"),
     "he2016_layer_responses": (he2016.layer_responses, "he2016_depth"),
+    "ioffe2015_mnist_accuracy": (ioffe2015.mnist_accuracy, "ioffe2015_mnist"),
+    "ioffe2015_mnist_lr": (ioffe2015.mnist_lr, "ioffe2015_mnist"),
+    "ioffe2015_mnist_percentiles": (ioffe2015.mnist_percentiles, "ioffe2015_mnist"),
+    "ioffe2015_mnist_units": (ioffe2015.mnist_units, "ioffe2015_mnist"),
+    "ioffe2015_ablation_curves": (ioffe2015.ablation_curves, "ioffe2015_ablation"),
 }
 
 

@@ -43,4 +43,4 @@ def count_parameters(model: nn.Module) -> int:
 
 
 # Importing the families registers them.
-from repro.models import resnet_cifar  # noqa: E402, F401
+from repro.models import convnet, mlp, resnet_cifar  # noqa: E402, F401

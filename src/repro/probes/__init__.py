@@ -56,4 +56,4 @@ def build_probe(name: str, options: dict[str, Any]) -> Probe:
     return PROBES.get(name)(**options)
 
 
-from repro.probes import layer_response  # noqa: E402, F401  (registers the probe)
+from repro.probes import layer_response, percentiles  # noqa: E402, F401  (registers the probes)

@@ -115,24 +115,25 @@ def newcommand(name: str, body: str) -> str:
     return f"\\newcommand{{\\{name}}}{{{body}}}"
 
 
-def fmt_number(value: object, decimals: int = 2, missing: str = "--") -> str:
-    """A float with fixed decimals; NaN, None or inf -> ``missing``."""
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or None for NaN, inf, None and non-numbers."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return missing
-    if not math.isfinite(number):
-        return missing
-    return f"{number:.{decimals}f}"
+        return None
+    return number if math.isfinite(number) else None
+
+
+def fmt_number(value: object, decimals: int = 2, missing: str = "--") -> str:
+    """A float with fixed decimals; NaN, None or inf -> ``missing``."""
+    number = _finite(value)
+    return missing if number is None else f"{number:.{decimals}f}"
 
 
 def fmt_sig(value: object, digits: int = 3, missing: str = "--") -> str:
     """A float with ``digits`` significant digits, never in exponent form for report-sized numbers."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return missing
-    if not math.isfinite(number):
+    number = _finite(value)
+    if number is None:
         return missing
     if number == 0:
         return "0"

@@ -107,7 +107,8 @@ def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
     }
     out[prefix + "Steps"] = fmt_int(table["step"].max()) if "step" in table else "--"
     out[prefix + "Epochs"] = fmt_sig(table["epoch"].max()) if "epoch" in table else "--"
-    labels = {"Dataset": ("data.name", dataset_label), "DatasetRequested": ("data.requested", dataset_label)}
+    used = "data.used" if "data.used" in table else "data.name"  # what the runs really loaded
+    labels = {"Dataset": (used, dataset_label), "DatasetRequested": ("data.requested", dataset_label)}
     labels["DataSource"] = ("data.source", lambda v: DATA_SOURCE_LABELS.get(str(v), str(v)))
     for stem, (column, label) in labels.items():
         values = sorted({label(v) for v in table[column].dropna()}) if column in table else []

@@ -15,7 +15,8 @@ FALLBACK = "fallback"
 
 def provenances_from_table(table: pd.DataFrame, experiment: str | None = None) -> list[dict]:
     """Distinct {experiment, requested, dataset, source} records from a tidy table's data.* columns."""
-    needed = ["data.requested", "data.name"]
+    used = "data.used" if "data.used" in table else "data.name"  # data.used: what was really loaded
+    needed = ["data.requested", used]
     if table.empty or any(c not in table for c in needed):
         return []
     if experiment is None and "experiment" in table:

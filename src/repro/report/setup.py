@@ -31,6 +31,9 @@ SETUP_ROWS: dict[str, tuple[str, list[Part]]] = {
             ("milestones {}", "schedule.milestones"),
             ("factor {}", "schedule.gamma"),
             ("warm-up at {}", "schedule.warmup_lr"),
+            ("factor {}", "schedule.decay_rate"),
+            ("per {} iterations", "schedule.decay_every"),
+            ("decay {}x faster", "schedule.decay_speedup"),
         ],
     ),
     "depths": ("Depths", [("{}", "model.depth")]),
@@ -46,8 +49,9 @@ VALUE_TEXT: dict[str, dict[object, str]] = {
     "data.train_subset": {None: "full training set"},
     "data.val_size": {0: "none"},
     "data.normalize": {"per_pixel_mean": "per-pixel mean subtracted", "none": "no normalisation"},
+    "data.pad": {0: "no pad-and-crop"},
     "optim.name": {"sgd": "SGD"},
-    "schedule.name": {"multistep": "multistep", "constant": "constant"},
+    "schedule.name": {"multistep": "multistep", "constant": "constant", "exponential": "exponential decay"},
 }
 
 
@@ -85,7 +89,7 @@ def _part_text(configs: list[dict], template: str, key: str) -> str | None:
         value = config[key]
         if not isinstance(value, (list, dict)) and value in special and type(value) is not bool:
             texts.append(special[value])
-        elif value is not None:
+        elif value is not None and value != []:  # an empty list (no milestones) says nothing
             texts.append(template.format(_fmt_value(value)))
     distinct = list(dict.fromkeys(texts))
     return ", ".join(distinct) if distinct else None
@@ -96,7 +100,10 @@ def ours_cell(slug: str, configs: list[dict], parts: list[Part]) -> str:
     if slug == "dataset":
         # Without data.requested the config cannot say whether this is the paper's dataset: name it only.
         notes = [
-            short_note({"requested": c["data.requested"], "dataset": c["data.name"]})
+            short_note({
+                "requested": c["data.requested"], "dataset": c.get("data.used", c["data.name"]),
+                "source": c.get("data.source"),
+            })  # fmt: skip
             if c.get("data.requested")
             else dataset_label(c["data.name"])
             for c in configs

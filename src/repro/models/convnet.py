@@ -1,0 +1,93 @@
+"""A small VGG-style conv net: the stand-in for BN-Inception in the Ioffe & Szegedy 2015 ablations (Sec. 4.2).
+
+Stages of 3x3 convolutions (stride 1, padding 1), each followed by the norm and then the nonlinearity, as
+the paper places BN before every nonlinearity; a 2x2 max pool ends every stage but the last, which ends in
+global average pooling, optional dropout and a linear classifier. With norm "batch" the convolutions have
+no bias (BN's beta replaces it). Conv weights: He et al. 2015 normal init, std sqrt(2 / fan_in), for every
+activation (one rule for all arms); the classifier: std 1/sqrt(fan_in); biases 0.
+
+Parameter counts, 10 classes (checked in tests/test_ioffe2015.py):
+
+    stages                                  input      norm    this file
+    [[32, 32], [64, 64], [128]*4] (default) 32x32x3    none    583,466
+    [[32, 32], [64, 64], [128]*4] (default) 32x32x3    batch   584,170
+    [[16], [32, 32], [64, 64, 64, 64, 64]]  28x28x1    none    180,906
+    [[8], [16, 16], [32, 32, 32, 32, 32]]   28x28x1    none    45,530    (the quick-scale proxy)
+    [[8], [16, 16], [32, 32, 32, 32, 32]]   28x28x1    batch   45,730
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from repro.models import MODELS
+from repro.models.norms import has_bias, make_activation, make_norm
+
+
+class ConvUnit(nn.Module):
+    """3x3 conv, norm, nonlinearity: the nonlinearity's input is ``norm(conv(x))``."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: str, act: str) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=has_bias(norm))
+        self.norm = make_norm(norm, out_channels, dims=2)
+        self.act = make_activation(act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.norm(self.conv(x)))
+
+
+class ConvNet(nn.Module):
+    """Stages of ConvUnits with max pooling between them, global average pooling, dropout, linear."""
+
+    def __init__(
+        self, in_channels: int, stages: list[list[int]], num_classes: int, norm: str, act: str, dropout: float
+    ) -> None:
+        super().__init__()
+        blocks: list[nn.Module] = []
+        channels = in_channels
+        for i, stage in enumerate(stages):
+            for width in stage:
+                blocks.append(ConvUnit(channels, width, norm, act))
+                channels = width
+            if i < len(stages) - 1:
+                blocks.append(nn.MaxPool2d(2))
+        self.features = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.fc = nn.Linear(channels, num_classes)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0.0, 1.0 / math.sqrt(m.in_features))
+            if isinstance(m, nn.Conv2d | nn.Linear) and m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+        return self.fc(self.dropout(out))
+
+
+@MODELS.register("convnet")
+def convnet(
+    in_channels: int,
+    num_classes: int,
+    image_size: int,
+    stages: list[list[int]] | None = None,
+    norm: str = "none",
+    activation: str = "relu",
+    dropout: float = 0.0,
+) -> nn.Module:
+    """VGG-style net of 3x3 convs (default 8: 32-32 / 64-64 / 128 x4); norm none|batch before activation."""
+    stages = [list(s) for s in stages] if stages is not None else [[32, 32], [64, 64], [128] * 4]
+    pools = len(stages) - 1
+    if image_size < 2**pools:
+        raise ValueError(f"{pools} max pools need images of at least {2**pools} pixels, got {image_size}")
+    return ConvNet(in_channels, stages, num_classes, norm, activation, dropout)

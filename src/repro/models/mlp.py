@@ -1,0 +1,87 @@
+"""The fully connected net of Ioffe & Szegedy 2015, Sec. 4.1: 784-100-100-100-10, with or without BN.
+
+Each hidden layer computes g(BN(Wu)) with batch normalisation (BN's beta takes the place of the bias b, so the
+linear map has no bias) or g(Wu + b) without it; g is the sigmoid in the paper. The output layer is a plain
+affine map to the logits. Weights are drawn from N(0, init_std^2) ("small random Gaussian values"; the
+paper gives no std), or with std 1/sqrt(fan_in) when ``init_std`` is "fan_in"; biases start at 0, BN's
+gamma at 1 and beta at 0.
+
+Parameter counts on 28x28x1 input, 10 classes (checked in tests/test_ioffe2015.py):
+
+    hidden          norm    this file
+    100-100-100     none    99,710   (784*100 + 100*100*2 + 100*10 weights, 310 biases)
+    100-100-100     batch   100,010  (the 300 hidden biases replaced by 300 betas and 300 gammas)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from repro.models import MODELS
+from repro.models.norms import has_bias, make_activation, make_norm
+
+
+class HiddenLayer(nn.Module):
+    """Linear map, optional BatchNorm1d, nonlinearity: the nonlinearity's input is ``norm(linear(u))``."""
+
+    def __init__(self, fan_in: int, width: int, norm: str, act: str) -> None:
+        super().__init__()
+        self.linear = nn.Linear(fan_in, width, bias=has_bias(norm))
+        self.norm = make_norm(norm, width, dims=1)
+        self.act = make_activation(act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.norm(self.linear(x)))
+
+
+class MLP(nn.Module):
+    """Flatten, hidden layers of the given widths, and a linear output layer."""
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: list[int],
+        num_classes: int,
+        norm: str,
+        act: str,
+        init_std: float | str,
+    ) -> None:
+        super().__init__()
+        layers, fan_in = [], in_features
+        for width in hidden:
+            layers.append(HiddenLayer(fan_in, width, norm, act))
+            fan_in = width
+        self.hidden = nn.Sequential(*layers)
+        self.out = nn.Linear(fan_in, num_classes)
+        self._init_weights(init_std)
+
+    def _init_weights(self, init_std: float | str) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                std = 1.0 / math.sqrt(m.in_features) if init_std == "fan_in" else float(init_std)
+                nn.init.normal_(m.weight, 0.0, std)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.hidden(x.flatten(1)))
+
+
+@MODELS.register("mlp")
+def mlp(
+    in_channels: int,
+    num_classes: int,
+    image_size: int,
+    hidden: list[int] | None = None,
+    activation: str = "sigmoid",
+    norm: str = "none",
+    init_std: float | str = 0.1,
+) -> nn.Module:
+    """784-100-100-100-10 (for 28x28x1) MLP; ``norm`` none|batch (BN before the nonlinearity)."""
+    if not (init_std == "fan_in" or (isinstance(init_std, int | float) and init_std > 0)):
+        raise ValueError(f"init_std must be a positive number or 'fan_in', got {init_std!r}")
+    widths = list(hidden) if hidden is not None else [100, 100, 100]
+    return MLP(in_channels * image_size * image_size, widths, num_classes, norm, activation, init_std)
