@@ -100,10 +100,13 @@ def ours_cell(slug: str, configs: list[dict], parts: list[Part]) -> str:
     if slug == "dataset":
         # Without data.requested the config cannot say whether this is the paper's dataset: name it only.
         notes = [
-            short_note({
-                "requested": c["data.requested"], "dataset": c.get("data.used", c["data.name"]),
-                "source": c.get("data.source"),
-            })  # fmt: skip
+            short_note(
+                {
+                    "requested": c["data.requested"],
+                    "dataset": c.get("data.used", c["data.name"]),
+                    "source": c.get("data.source"),
+                }
+            )
             if c.get("data.requested")
             else dataset_label(c["data.name"])
             for c in configs
