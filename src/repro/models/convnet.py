@@ -18,13 +18,12 @@ Parameter counts, 10 classes (checked in tests/test_ioffe2015.py):
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from repro.models import MODELS
+from repro.models.init import he_init_
 from repro.models.norms import has_bias, make_activation, make_norm
 
 
@@ -59,16 +58,7 @@ class ConvNet(nn.Module):
         self.features = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(channels, num_classes)
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0.0, 1.0 / math.sqrt(m.in_features))
-            if isinstance(m, nn.Conv2d | nn.Linear) and m.bias is not None:
-                nn.init.zeros_(m.bias)
+        he_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)

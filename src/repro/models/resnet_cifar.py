@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from repro.models import MODELS
+from repro.models.init import he_init_
 
 
 class ZeroPadShortcut(nn.Module):
@@ -78,19 +79,7 @@ class CifarResNet(nn.Module):
                 channels = stage_width
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(channels, num_classes)
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        # He et al. 2015 init for the forward pass (std = sqrt(2 / fan_in)); BN starts at identity.
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="linear")
-                nn.init.zeros_(m.bias)
+        he_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.stem_bn(self.stem(x)))
