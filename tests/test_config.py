@@ -50,7 +50,14 @@ def test_unknown_registry_names_list_the_valid_ones() -> None:
 def test_bad_experiment_file_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad_exp.yaml"
     bad.write_text(
-        yaml.safe_dump({"name": "bad_exp", "base": {"model": {"name": "resnet_cifar", "depht": 20}}})
+        yaml.safe_dump(
+            {
+                "name": "bad_exp",
+                "paper": {"key": "x", "citation": "X"},
+                "claims": [],
+                "base": {"model": {"name": "resnet_cifar", "depht": 20}},
+            }
+        )  # fmt: skip
     )
     with pytest.raises(ConfigError, match=r"model\.depht.*bad_exp\.yaml"):
         load_experiment(bad)

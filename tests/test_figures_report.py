@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from repro.figures import FIGURES, make_figure
+from repro.figures import make_figure
+from repro.papers import all_figures, find, variant_labels
+from repro.papers.he2016 import table6
 from repro.report import (
-    TABLES,
     build_pdf,
     claims_tex,
     experiment_parts,
@@ -23,12 +25,12 @@ from repro.report import (
     make_table,
     setup_table_tex,
     substitutions_tex,
-    table6_tex,
     write_macros,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENT = "he2016_depth"
+FIGURES = all_figures()
 STEPS = 600
 # Final test error of seed s is BASE + 0.5 s; plain56 seed 1 diverges (its numbers must not be averaged).
 BASE_TEST = {"plain20": 18.0, "plain56": 40.0, "resnet20": 16.0, "resnet56": 15.0}
@@ -46,6 +48,12 @@ PROVENANCE = {
     "experiment": EXPERIMENT,
     "note": "10k/2k images",
 }
+
+
+def he_experiment() -> dict:
+    """The He et al. experiment file (its nets' configs label the nets that did not run) with REFERENCE."""
+    raw = yaml.safe_load((REPO / "configs" / "experiments" / f"{EXPERIMENT}.yaml").read_text())
+    return {**raw, "reference": REFERENCE, "paper_protocol": {"steps": "64k iterations"}}
 
 
 def final_test(variant: str, seed: int) -> float:
@@ -132,7 +140,7 @@ def test_figures_render(tmp_path: Path, table: pd.DataFrame, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_figures_survive_missing_runs(tmp_path: Path, table: pd.DataFrame, name: str) -> None:
-    function, _ = FIGURES[name]
+    function = FIGURES[name]
     only_plain = table[table["variant"].str.startswith("plain")]
     function(only_plain, tmp_path / "plain.pdf")
     function(table.iloc[0:0], tmp_path / "empty.pdf")
@@ -158,9 +166,11 @@ def test_macro_names() -> None:
 
 def test_write_macros_values(tmp_path: Path, table: pd.DataFrame) -> None:
     out = tmp_path / "macros" / f"{EXPERIMENT}.tex"
-    returned = write_macros(EXPERIMENT, table, REFERENCE, out)
+    labels = variant_labels(find("he2016"), table)
+    returned = write_macros(EXPERIMENT, table, REFERENCE, out, labels=labels)
     macros = read_macros(out)
     assert macros == returned
+    assert macros["heResnetTwentyLabel"] == "ResNet-20" and macros["hePlainFiftySixLabel"] == "plain-56"
     for variant in ("resnet20", "resnet56", "plain20"):
         values = [final_test(variant, s) for s in SEEDS]
         stem = "he" + macro_name(variant)
@@ -192,7 +202,7 @@ def test_latex_escape() -> None:
 
 
 def test_table6(tmp_path: Path, table: pd.DataFrame) -> None:
-    text = table6_tex(table, REFERENCE, tmp_path / "t6.tex").read_text()
+    text = table6(table, he_experiment(), tmp_path / "t6.tex").read_text()
     rows = {line.split(" & ")[0]: line.split(" & ") for line in text.splitlines() if " & " in line}
     assert rows["ResNet-20"][3].startswith("16.25 $\\pm$ 0.35 (n=2)")
     assert rows["ResNet-20"][4] == "8.75" and rows["ResNet-20"][5].startswith("8.27")
@@ -201,6 +211,9 @@ def test_table6(tmp_path: Path, table: pd.DataFrame) -> None:
     assert "1 diverged" in rows["plain-56"][3]
     assert rows["ResNet-56"][1] == "0.21M"
     assert "\\toprule" in text and "\\bottomrule" in text
+    # One blank line between the plain nets and the ResNets (by model.residual, not by name).
+    assert text.count("\\addlinespace") == 1
+    assert text.index("plain-56") < text.index("\\addlinespace") < text.index("ResNet-20")
 
 
 def test_claims_table(tmp_path: Path) -> None:
@@ -246,7 +259,8 @@ def test_substitutions_and_setup(tmp_path: Path) -> None:
         "augmentation": "pad 4, crop, flip",
         "extra": {"paper": "n/a & more", "label": "Model", "config": "model.width"},
     }
-    lines = setup_table_tex(configs, protocol, tmp_path / "s.tex").read_text().splitlines()
+    he_rows = find("he2016").setup_rows  # Depths and Width are the plug-in's rows
+    lines = setup_table_tex(configs, protocol, tmp_path / "s.tex", rows=he_rows).read_text().splitlines()
     assert "Depths & 20, 56 & -- \\\\" in lines
     assert "Training length & 600 iterations & 64k iterations \\\\" in lines
     assert "Training images & full training set & -- \\\\" in lines
@@ -255,6 +269,8 @@ def test_substitutions_and_setup(tmp_path: Path) -> None:
     assert "Model & 8 & n/a \\& more \\\\" in lines
     assert "Dataset & Fashion-MNIST instead of CIFAR-10 & -- \\\\" in lines
     assert not any(line.startswith("Optimizer") for line in lines)  # neither side says anything
+    generic = setup_table_tex(configs, protocol, tmp_path / "g.tex").read_text()
+    assert "Depths" not in generic and "Training length & 600 iterations" in generic
 
 
 def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
@@ -265,12 +281,11 @@ def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
     table.to_csv(csv, index=False)
     for name in FIGURES:
         make_figure(name, csv, figures / f"{name}.pdf")
-    experiment = {"name": EXPERIMENT, "reference": REFERENCE, "paper_protocol": {"steps": "64k iterations"}}
+    experiment = he_experiment()
     configs = [{"seed": s, "model": {"depth": 20}, "data": {"name": "fashion_mnist_subset"}} for s in SEEDS]
     experiment_parts(experiment, csv, configs, gen_dir)
-    for name, (_, owner) in TABLES.items():
-        if owner == EXPERIMENT:  # the synthetic table is He et al.'s; other papers' tables have own tests
-            make_table(name, csv, experiment, gen_dir / "tables" / f"{name}.tex")
+    for name in experiment["tables"]:  # the synthetic table is He et al.'s; other papers' have own tests
+        make_table(name, csv, experiment, gen_dir / "tables" / f"{name}.tex")
     substitutions_tex([PROVENANCE], gen_dir / "substitutions.tex")
     claims = gen_dir / "claims.csv"
     pd.DataFrame(

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from repro.config import run_config_from_dict
+from repro.config import ConfigError, run_config_from_dict
 from repro.models import build_model, count_parameters
 from repro.optim import learning_rate
 from repro.probes import ProbeContext, build_probe
@@ -44,8 +44,8 @@ def test_mlp_parameter_counts_and_init() -> None:
     assert relu(torch.rand(2, 3, 32, 32)).shape == (2, 10) and isinstance(relu.hidden[1].act, nn.ReLU)
     with pytest.raises(ValueError, match="init_std"):
         build_model({"name": "mlp", "init_std": -1.0}, 1, 10, 28)
-    with pytest.raises(KeyError, match="valid: batch, none"):
-        build_model({"name": "mlp", "norm": "group"}, 1, 10, 28)
+    with pytest.raises(ConfigError, match=r"unknown norm 'bacth' at 'model\.norm'.*valid: .*'batch'"):
+        build_model({"name": "mlp", "norm": "bacth"}, 1, 10, 28)
 
 
 @pytest.mark.parametrize(("channels", "size"), [(1, 28), (3, 32)])

@@ -11,7 +11,7 @@ import pytest
 from repro.claims import evaluate_claim, evaluate_claims
 from repro.config import ConfigError, run_config_from_dict
 from repro.experiments import load_experiment
-from repro.figures import FIGURES
+from repro.papers import all_figures
 from repro.report import experiment_parts, make_table
 from repro.tables import aggregate
 from repro.train import run
@@ -70,13 +70,13 @@ def test_dominates_holds_and_fails_where_it_should() -> None:
     assert result == "reproduced" and "10/10 evaluations" in measured and "3/3 seeds" in measured
     # At lr 1 BN is ahead early but the nets end equal: the final lead is not > 0.
     lr1 = {**check, "pair": ["bn_lr1", "nobn_lr1"]}
-    assert evaluate_claim({"checks": [lr1]}, table)[0] == "not reproduced"
+    assert evaluate_claim({"checks": [lr1]}, table)[0] == "inconclusive"
     # One evaluation where BN is behind breaks it.
     worse = table.copy()
     mask = (worse["variant"] == "bn") & (worse["step"] == 2000) & (worse["source"] == "metrics")
     worse.loc[mask, "value"] += 20
     result, measured = evaluate_claim({"checks": [check]}, worse)
-    assert result == "not reproduced" and "9/10 evaluations" in measured and "at step 2000" in measured
+    assert result == "contradicted" and "9/10 evaluations" in measured and "at step 2000" in measured
     assert evaluate_claim({"checks": [{**check, "pair": ["bn", "gone"]}]}, table)[0] == "not evaluable"
 
 
@@ -89,7 +89,7 @@ def test_range_less_on_median_and_width() -> None:
     # The baseline's median drifts by 0.0004 * 5000 = 2; BN's by 0.
     check = {"kind": "range_less", "pair": ["nobn", "bn"], "stat": "median", "metric": PROBE}
     result, measured = evaluate_claim({"checks": [check]}, table)
-    assert result == "not reproduced" and "nobn 2.000 vs bn 0.000" in measured
+    assert result == "contradicted" and "nobn 2.000 vs bn 0.000" in measured
     # From step 4000 on the ranges shrink, and are measured over that window only.
     late = {
         "kind": "range_less",
@@ -113,25 +113,25 @@ def test_steps_to_reach_diverges_and_bound() -> None:
     assert result == "reproduced" and measured.endswith("nobn 5000")
     fixed = {**order, "target": 13.0, "order": ["nobn", "bn"]}
     result, measured = evaluate_claim({"checks": [fixed]}, table)
-    assert result == "not reproduced" and "nobn never" in measured
+    assert result == "contradicted" and "nobn never" in measured
     diverged = table.assign(status=np.where(table["variant"] == "nobn_lr1", "diverged", "completed"))
     div = {"kind": "diverges", "variants": ["nobn_lr1"]}
     assert evaluate_claim({"checks": [div]}, diverged)[0] == "reproduced"
-    assert evaluate_claim({"checks": [div]}, table)[0] == "not reproduced"
+    assert evaluate_claim({"checks": [div]}, table)[0] == "contradicted"
     assert evaluate_claim({"checks": [{**div, "expect": False}]}, table)[0] == "reproduced"
     final = {**ERROR, "reduce": "final"}
     bound = {"kind": "bound", "variants": ["bn"], "max": 11.0, "metric": final}
     assert evaluate_claim({"checks": [bound]}, table)[0] == "reproduced"
-    assert evaluate_claim({"checks": [{**bound, "min": 10.5}]}, table)[0] == "not reproduced"
+    assert evaluate_claim({"checks": [{**bound, "min": 10.5}]}, table)[0] == "contradicted"
     # A variant all of whose runs diverged has no mean: not evaluable rather than a crash.
     assert evaluate_claim({"checks": [{**bound, "variants": ["nobn_lr1"]}]}, diverged)[0] == "not evaluable"
     best = {"kind": "ordering", "order": ["bn", "nobn"], "metric": {**ERROR, "reduce": "min"}}
     assert evaluate_claim({"checks": [best]}, table)[0] == "reproduced"
 
 
-@pytest.mark.parametrize("name", [n for n in FIGURES if n.startswith("ioffe2015_mnist")])
+@pytest.mark.parametrize("name", [n for n in all_figures() if n.startswith("ioffe2015_mnist")])
 def test_mnist_figures_render(tmp_path: Path, name: str) -> None:
-    function, _ = FIGURES[name]
+    function = all_figures()[name]
     function(mnist_table(), tmp_path / f"{name}.pdf")
     assert (tmp_path / f"{name}.png").stat().st_size > 5000
 
@@ -175,7 +175,7 @@ def test_diverged_proxy_run_is_recorded_and_every_exhibit_still_builds(
     rows = {line.split(" & ")[0]: line.split(" & ") for line in tex.splitlines() if " & " in line}
     assert rows["nobn-x5"][2] == "diverged (1/1)" and rows["bn-x30"][2] == "not run"
     assert rows["nobn-base"][4] == "31.0M" and rows["bn-x5"][5].startswith("73.0 ")
-    FIGURES["ioffe2015_ablation_curves"][0](pd.read_csv(csv), tmp_path / "curves.pdf")
+    all_figures()["ioffe2015_ablation_curves"](pd.read_csv(csv), tmp_path / "curves.pdf")
     assert (tmp_path / "curves.png").stat().st_size > 5000
     configs = [d / "config.json" for d in dirs]
     macros = experiment_parts(experiment, csv, configs, tmp_path / "paper")[0].read_text()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
-from repro.config import run_config_from_dict
+from repro.config import ConfigError, run_config_from_dict
 from repro.train import CHECKPOINT, run
 
 
@@ -166,3 +167,45 @@ def test_command_line_runs_one_run_through_the_same_resolution(tiny_data_root: P
     assert config["train"]["steps"] == 4 and config["model"]["width"] == 2 and config["model"]["depth"] == 20
     assert config["data"] == {**config["data"], "name": "tiny", "requested": "cifar10"}
     assert json.loads((out / "meta.json").read_text())["status"] == "completed"
+
+
+def test_new_config_keys_stay_out_of_existing_run_configs(tiny_data_root: Path) -> None:
+    resolved = run_config_from_dict(tiny_config(tiny_data_root)).to_dict()
+    assert "constraints" not in resolved and "momentum" not in resolved["schedule"]
+    assert "loss" not in resolved["train"] and "dtype" not in resolved["train"]
+    assert "options" not in resolved["data"]
+    assert set(resolved["probes"][0]) == {"name", "every", "at_end", "options"}
+    raw = tiny_config(tiny_data_root, loss="cross_entropy", dtype="float32")
+    assert run_config_from_dict(raw).to_dict() == resolved  # defaults spelled out change nothing
+    with pytest.raises(ConfigError, match=r"'train\.loss'.*sum_squared_error"):
+        run_config_from_dict(tiny_config(tiny_data_root, loss="hinge"))
+    with pytest.raises(ConfigError, match=r"'train\.dtype'.*float64"):
+        run_config_from_dict(tiny_config(tiny_data_root, dtype="float16"))
+    with pytest.raises(ConfigError, match=r"'probes\[0\]\.phase'.*before_step"):
+        run_config_from_dict({"probes": [{"name": "layer_response", "phase": "during"}]})
+
+
+def test_losses_evaluate_the_same_way_as_they_train() -> None:
+    from repro.losses import LOSSES, evaluate
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 4)
+    x, labels, targets = torch.randn(10, 3), torch.randint(0, 4, (10,)), torch.randn(10, 4)
+    ce = LOSSES.get("cross_entropy")
+    error, loss = evaluate(model, x, labels, 4, ce)
+    with torch.no_grad():
+        out = model(x)
+    assert loss == pytest.approx(torch.nn.functional.cross_entropy(out, labels).item())
+    assert error == pytest.approx(100.0 * (out.argmax(1) != labels).float().mean().item())
+    sse = LOSSES.get("sum_squared_error")
+    error, loss = evaluate(model, x, targets, 4, sse)
+    assert error is None and loss == pytest.approx(((out - targets) ** 2).sum(1).mean().item())
+    assert sse.mean(out, targets).item() == pytest.approx(loss)
+
+
+def test_progress_lines_in_the_log(tiny_data_root: Path, tmp_path: Path, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="repro.train"):
+        run(run_config_from_dict(tiny_config(tiny_data_root, steps=10)), tmp_path / "p", threads=1)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("step ")]
+    assert len(lines) == 2 and lines[0].startswith("step 5/10  lr 0.1  loss ")
+    assert "train error" in lines[0] and "images/s" in lines[0] and "ETA 00:00:" in lines[0]

@@ -29,6 +29,8 @@ class DataConfig:
     flip: bool = True
     normalize: str = "per_pixel_mean"  # per_pixel_mean | none
     subset_seed: int = 0  # subsets and splits do not move with the run seed
+    # Options of a generated dataset (repro.data.generated, e.g. gaussian_linear); built in memory, no fetch.
+    options: dict[str, Any] = field(default_factory=dict, metadata={"omit_default": True})
 
 
 @dataclass
@@ -40,6 +42,10 @@ class OptimConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     nesterov: bool = False
+    # Linear scaling rule (Goyal et al. 2017, used by Wu & He 2018): when set, the experiment's lr is the
+    # lr at this batch size; repro.derived stores it in lr_base and sets lr = lr_base * batch / reference.
+    lr_reference_batch: int | None = field(default=None, metadata={"omit_default": True})
+    lr_base: float | None = field(default=None, metadata={"omit_default": True})
 
 
 @dataclass
@@ -48,6 +54,8 @@ class ScheduleConfig:
 
     name: str = "multistep"  # multistep | constant | exponential
     milestones: list[int] = field(default_factory=list)  # iterations at which lr is multiplied by gamma
+    # Milestones in epochs instead; repro.derived turns them into `milestones` (iterations).
+    milestone_epochs: list[float] = field(default_factory=list, metadata={"omit_default": True})
     gamma: float = 0.1
     warmup_lr: float | None = None  # He et al. ResNet-110: lr 0.01 until training error < threshold
     warmup_until_train_error: float = 80.0
@@ -55,6 +63,9 @@ class ScheduleConfig:
     decay_every: int = field(default=1000, metadata={"omit_default": True})
     decay_rate: float = field(default=0.1, metadata={"omit_default": True})
     decay_speedup: float = field(default=1.0, metadata={"omit_default": True})  # 6: decay 6x faster
+    # Momentum against iterations, e.g. {name: linear, start: 0.5, end: 0.99, steps: N} (repro.optim
+    # VALUE_SCHEDULES); empty: optim.momentum throughout.
+    momentum: dict[str, Any] = field(default_factory=dict, metadata={"omit_default": True})
 
 
 @dataclass
@@ -70,6 +81,24 @@ class TrainConfig:
     checkpoint_every: int = 1000
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     channels_last: bool = True  # NHWC memory layout: about a third faster for these small convs on CPU
+    # Lengths in epochs instead of iterations; repro.derived turns them into steps / eval_every / log_every /
+    # checkpoint_every for the run's training-set size, so config.json holds both.
+    epochs: float | None = field(default=None, metadata={"omit_default": True})
+    eval_every_epochs: float | None = field(default=None, metadata={"omit_default": True})
+    log_every_epochs: float | None = field(default=None, metadata={"omit_default": True})
+    checkpoint_every_epochs: float | None = field(default=None, metadata={"omit_default": True})
+    # The task's loss (repro.losses): cross_entropy | sum_squared_error; and float32 | float64 (model, data).
+    loss: str = field(default="cross_entropy", metadata={"omit_default": True})
+    dtype: str = field(default="float32", metadata={"omit_default": True})
+
+
+@dataclass
+class LogSpacedConfig:
+    """Probe steps evenly spaced in log(step): ``num`` points from ``start`` to ``stop``; num 0: off."""
+
+    start: int = 1
+    stop: int = 0
+    num: int = 0
 
 
 @dataclass
@@ -80,6 +109,10 @@ class ProbeConfig:
     every: int | None = None  # run every k steps (and at step 0)
     at_end: bool = True
     options: dict[str, Any] = field(default_factory=dict)
+    # after_step | before_step (see repro.probes); explicit steps and log-spaced steps besides `every`.
+    phase: str = field(default="after_step", metadata={"omit_default": True})
+    steps: list[int] = field(default_factory=list, metadata={"omit_default": True})
+    log_spaced: LogSpacedConfig = field(default_factory=LogSpacedConfig, metadata={"omit_default": True})
 
 
 @dataclass
@@ -96,6 +129,8 @@ class RunConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     probes: list[ProbeConfig] = field(default_factory=list)
+    # After-step constraints (repro.hooks CONSTRAINTS), e.g. [{name: max_norm, c: 3.0}].
+    constraints: list[dict[str, Any]] = field(default_factory=list, metadata={"omit_default": True})
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready nested dict; fields added later are left out while they hold their default."""
@@ -209,9 +244,33 @@ def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConf
             raise ConfigError(
                 f"unknown probe '{probe.name}' at 'probes[{i}].name' in {source}; valid: {PROBES.names()}"
             )
+        _check_options(PROBES.get(probe.name), probe.options, f"probes[{i}].options", source)
+    from repro.data.generated import check_data_options
+    from repro.hooks import check_step_options
+    from repro.probes.cadence import check_probe_cadence
+
+    check_data_options(cfg.data, source)
+    check_step_options(cfg, source)
+    check_probe_cadence(cfg.probes, source)
+    from repro.config_checks import check_ranges
+
+    check_ranges(cfg, source)
     if not cfg.data.requested:
         cfg.data.requested = cfg.data.name
     return cfg
+
+
+def _check_options(cls: type, options: dict[str, Any], where: str, source: str) -> None:
+    """Reject option keys the class's constructor does not take, at DAG build rather than inside a job."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = [name for name in params if name != "self"]
+    for key in options:
+        if key not in allowed:
+            raise ConfigError(f"unknown key '{where}.{key}' in {source}; valid keys: {allowed}")
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""Experiment files -> runs: base x variants x seeds, with per-scale overrides and workflow-level settings."""
+"""Experiment files -> runs: base x (variants + grid) x seeds, per-scale overrides, workflow settings."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,23 +10,26 @@ from typing import Any
 import yaml
 
 from repro.config import ConfigError, RunConfig, deep_merge, run_config_from_dict
+from repro.derived import resolve_derived
+from repro.sweeps import NAME_PATTERN, expand_grid
 
 SCALES = ("smoke", "quick", "full")
-TOP_LEVEL_KEYS = {
-    "name", "paper", "description", "dataset", "base", "variants", "seeds", "scales",
-    "reference", "claims", "figures", "tables", "paper_protocol", "dataset_overrides", "macro_prefix",
-}  # fmt: skip
-SCALE_KEYS = {"base", "variants", "seeds", "resources", "reason"}
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "experiment.schema.yaml"
 
 
 @dataclass
 class Experiment:
-    """A parsed experiment file; ``raw`` keeps the whole document for the report and claims."""
+    """A parsed experiment file; ``raw`` keeps the whole document for the report and claims.
+
+    ``variants`` maps every variant name (those the file lists and those its ``grid`` generates) to the
+    override layers merged, in order, onto ``base``; ``axes`` gives a generated variant's grid settings.
+    """
 
     name: str
     path: Path
     raw: dict[str, Any]
-    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    variants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    axes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def scale(self, scale: str) -> dict[str, Any]:
         """The per-scale block (empty when the file has none for ``scale``)."""
@@ -44,42 +48,100 @@ class Experiment:
         return dict(self.scale(scale).get("resources") or {})
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: merged keys may be overridden
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigError(f"key '{key}' is given twice in one mapping of {loader.name} (line {line})")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, refusing duplicate keys; a missing file is a ConfigError naming it."""
+    if not path.exists():
+        raise ConfigError(f"experiment file {path} does not exist")
+    with path.open() as fh:
+        loader = _UniqueKeyLoader(fh)
+        loader.name = str(path)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+
+
+def check_schema(raw: dict[str, Any], path: Path) -> None:
+    """Validate the file's structure against workflow/schemas/experiment.schema.yaml, naming the key."""
+    import jsonschema
+
+    if not SCHEMA.exists():  # an installed package without the workflow: the run configs are still checked
+        return
+    schema = yaml.safe_load(SCHEMA.read_text())
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
+    if error is not None:
+        where = ".".join(str(p) for p in error.path) or "the top level"
+        raise ConfigError(f"{error.message} (at '{where}' in {path})")
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read and check an experiment file; every variant at every scale must resolve to a valid run config."""
     path = Path(path)
-    with path.open() as fh:
-        raw = yaml.safe_load(fh) or {}
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping")
-    unknown = set(raw) - TOP_LEVEL_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown key '{sorted(unknown)[0]}' in {path}; valid keys: {sorted(TOP_LEVEL_KEYS)}"
-        )
+    check_schema(raw, path)
     name = raw.get("name") or path.stem
     if name != path.stem:
         raise ConfigError(f"key 'name' in {path} is '{name}' but must match the file name '{path.stem}'")
-    variants = raw.get("variants") or {"default": {}}
-    if not isinstance(variants, dict):
-        raise ConfigError(f"key 'variants' in {path} must be a mapping of name -> overrides")
-    experiment = Experiment(name=name, path=path, raw=raw, variants={k: v or {} for k, v in variants.items()})
+    listed = raw.get("variants") or ({} if raw.get("grid") else {"default": {}})
+    for variant in listed:
+        if not NAME_PATTERN.match(str(variant)):
+            raise ConfigError(f"variant name '{variant}' in {path} must match {NAME_PATTERN.pattern}")
+    variants = {str(k): [v or {}] for k, v in listed.items()}
+    generated, axes = expand_grid(raw.get("grid"), variants, str(path))
+    experiment = Experiment(name=name, path=path, raw=raw, variants={**variants, **generated}, axes=axes)
     for scale in raw.get("scales", {}) or {}:
-        if scale not in SCALES:
-            raise ConfigError(f"unknown scale 'scales.{scale}' in {path}; valid: {list(SCALES)}")
-        extra = set(experiment.scale(scale)) - SCALE_KEYS
-        if extra:
-            raise ConfigError(
-                f"unknown key 'scales.{scale}.{sorted(extra)[0]}' in {path}; valid: {sorted(SCALE_KEYS)}"
-            )
         for variant in experiment.variant_names(scale):
             if variant not in experiment.variants:
                 raise ConfigError(
-                    f"scales.{scale}.variants names '{variant}', which is not a variant in {path}"
+                    f"scales.{scale}.variants names '{variant}', which is not a variant in {path}; "
+                    f"valid: {list(experiment.variants)}"
                 )
-    for scale in SCALES:  # fail now, at DAG build time, rather than inside a training job
-        for variant in experiment.variant_names(scale):
-            resolve_run(experiment, variant, 0, scale)
+    configs = [  # fail now, at DAG build time, rather than inside a training job
+        resolve_run(experiment, variant, 0, scale).to_dict()
+        for scale in SCALES
+        for variant in experiment.variant_names(scale)
+    ]
+    from repro.claims import validate_claims
+
+    validate_claims(raw, list(experiment.variants), config_values(configs), str(path))
     return experiment
+
+
+def config_values(configs: list[dict[str, Any]]) -> dict[str, set]:
+    """Every config column the tidy table can carry for these runs -> the set of values it takes.
+
+    Flattened exactly as repro.tables flattens a run's config.json, so a claim's selector is checked
+    against the columns it will later select on.
+    """
+    from repro.tables import flatten
+
+    values: dict[str, set] = {}
+    for config in configs:
+        for key, value in flatten(config).items():
+            values.setdefault(key, set()).add(json.dumps(value) if isinstance(value, dict) else value)
+    return values
 
 
 def resolve_run(
@@ -90,18 +152,21 @@ def resolve_run(
     workflow: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
-    """Defaults <- base <- variant <- scale base <- workflow <- dataset overrides <- overrides, checked."""
+    """Defaults <- base <- variant (and grid) <- scale base <- workflow <- dataset overrides <- overrides."""
     if variant not in experiment.variants:
         raise ConfigError(
             f"unknown variant '{variant}' in {experiment.path}; valid: {list(experiment.variants)}"
         )
-    raw = deep_merge(experiment.raw.get("base") or {}, experiment.variants[variant])
+    raw = experiment.raw.get("base") or {}
+    for layer in experiment.variants[variant]:
+        raw = deep_merge(raw, layer)
     raw = deep_merge(raw, experiment.scale(scale).get("base") or {})
     raw = deep_merge(raw, {"experiment": experiment.name, "variant": variant, "seed": seed, "scale": scale})
     raw = deep_merge(raw, workflow_overrides(raw, workflow or {}))
     # Protocol details that depend on the dataset actually used (e.g. pad 2 for 28x28 images).
     raw = deep_merge(raw, (experiment.raw.get("dataset_overrides") or {}).get(raw["data"]["name"]) or {})
     raw = deep_merge(raw, overrides or {})
+    raw = resolve_derived(raw, str(experiment.path))
     return run_config_from_dict(raw, source=str(experiment.path))
 
 

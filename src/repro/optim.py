@@ -1,8 +1,19 @@
-"""Optimizer and learning-rate schedule registries. Schedules are pure functions of the iteration."""
+"""Optimizer, learning-rate and value schedule registries. Schedules are pure functions of the iteration.
+
+``SCHEDULES`` give the lr (``schedule.name``). ``VALUE_SCHEDULES`` give any other hyperparameter from a spec
+``{name: ..., **options}``; ``schedule.momentum`` uses them to set the optimizer's momentum every step:
+
+- ``constant {value}``
+- ``linear {start, end, steps, begin: 0}``: ``start`` until ``begin``, then linearly to ``end`` at
+  ``begin + steps``, and ``end`` after (Srivastava et al. 2014: momentum 0.5 -> 0.99).
+- ``piecewise {values, milestones}``: ``values[i]`` from ``milestones[i-1]`` on (len(values) = len(m) + 1).
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
@@ -13,6 +24,7 @@ OPTIMIZERS: Registry[Callable[[Iterable[torch.nn.Parameter], OptimConfig], torch
     "optimizer"
 )
 SCHEDULES: Registry[Callable[[ScheduleConfig, float, int], float]] = Registry("schedule")
+VALUE_SCHEDULES: Registry[Callable[..., float]] = Registry("value schedule")
 
 
 @OPTIMIZERS.register("sgd")
@@ -55,3 +67,57 @@ def learning_rate(cfg: ScheduleConfig, base_lr: float, step: int, warming_up: bo
     if warming_up and cfg.warmup_lr is not None:
         return cfg.warmup_lr
     return SCHEDULES.get(cfg.name)(cfg, base_lr, step)
+
+
+@VALUE_SCHEDULES.register("constant")
+def constant_value(step: int, value: float) -> float:
+    """``value`` throughout."""
+    return float(value)
+
+
+@VALUE_SCHEDULES.register("linear")
+def linear_value(step: int, start: float, end: float, steps: int, begin: int = 0) -> float:
+    """``start`` until ``begin``, linear to ``end`` over ``steps`` iterations, then ``end``."""
+    if steps <= 0:
+        return float(end) if step >= begin else float(start)
+    t = min(max((step - begin) / steps, 0.0), 1.0)
+    return float(start + (end - start) * t)
+
+
+@VALUE_SCHEDULES.register("piecewise")
+def piecewise_value(step: int, values: list[float], milestones: list[int]) -> float:
+    """``values[k]`` where ``k`` is the number of milestones already passed."""
+    return float(values[sum(step >= m for m in milestones)])
+
+
+def scheduled_value(spec: dict[str, Any], step: int) -> float:
+    """The value of the schedule ``spec`` (``{name, **options}``) at ``step``."""
+    options = {k: v for k, v in spec.items() if k != "name"}
+    return VALUE_SCHEDULES.get(spec["name"])(step, **options)
+
+
+def momentum_at(cfg: ScheduleConfig, step: int) -> float | None:
+    """The scheduled momentum at ``step``, or None when ``schedule.momentum`` is not set (optim.momentum)."""
+    return scheduled_value(cfg.momentum, step) if cfg.momentum else None
+
+
+def check_value_schedule(spec: dict[str, Any], key: str, source: str) -> None:
+    """Reject an unknown schedule name, unknown or missing options, naming ``key`` and ``source``."""
+    from repro.config import ConfigError
+
+    if "name" not in spec:
+        raise ConfigError(f"key '{key}.name' is missing in {source}; valid: {VALUE_SCHEDULES.names()}")
+    if spec["name"] not in VALUE_SCHEDULES:
+        raise ConfigError(
+            f"unknown value '{spec['name']}' at '{key}.name' in {source}; valid: {VALUE_SCHEDULES.names()}"
+        )
+    params = inspect.signature(VALUE_SCHEDULES.get(spec["name"])).parameters
+    allowed = [p for p in params if p != "step"]
+    for option in spec:
+        if option != "name" and option not in allowed:
+            raise ConfigError(f"unknown key '{key}.{option}' in {source}; valid keys: {allowed}")
+    for name, param in params.items():
+        if name != "step" and param.default is inspect.Parameter.empty and name not in spec:
+            raise ConfigError(f"key '{key}.{name}' is missing in {source}")
+    if spec["name"] == "piecewise" and len(spec["values"]) != len(spec["milestones"]) + 1:
+        raise ConfigError(f"'{key}.values' must have one more entry than '{key}.milestones' in {source}")

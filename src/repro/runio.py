@@ -14,11 +14,27 @@ from typing import Any
 import torch
 
 
+def file_mode() -> int:
+    """The permission bits a plain ``open()`` gives a new file: 0o666 less the process umask."""
+    try:  # Linux states the umask without changing it (os.umask would, briefly, for every thread)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers never see a half-written file."""
+    """Write ``data`` to ``path`` so readers never see a half-written file; mode as ``open()`` would give."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates 0o600 files: group members of a shared results folder could not read them.
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -27,6 +43,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_copy(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` atomically (e.g. a built PDF); no temporary file is left if it fails."""
+    atomic_write_bytes(Path(dest), Path(src).read_bytes())
 
 
 def write_json(path: Path, obj: Any) -> None:

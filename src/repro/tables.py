@@ -19,23 +19,50 @@ CONFIG_COLUMNS = [
 ]  # fmt: skip
 
 
+# Top-level run-config keys that are id columns already, or the same for every run by construction.
+RUN_ID_KEYS = {"experiment", "variant", "seed", "scale"}
+
+
 def flatten(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists are kept as JSON text."""
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists are kept as JSON text.
+
+    A component spec below the top level (``model.norm: {name: group, groups: 8}``) also gives its name
+    under its own key (``model.norm: group``), so a table selects by ``model.norm`` whatever form it took.
+    """
     flat: dict[str, Any] = {}
     for key, value in nested.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
+            if prefix and isinstance(value.get("name"), str):
+                flat[path] = value["name"]
             flat.update(flatten(value, f"{path}."))
         else:
             flat[path] = json.dumps(value) if isinstance(value, list) else value
     return flat
 
 
-def read_run(run_dir: Path) -> pd.DataFrame:
-    """One run's metrics and probe rows in long form, labelled with its config and status."""
+def config_columns(configs: list[dict[str, Any]]) -> list[str]:
+    """The config columns of an experiment's tidy table: the core set plus every key that varies over runs."""
+    flats = [flatten(c) for c in configs]
+    keys = sorted({k for flat in flats for k in flat} - RUN_ID_KEYS)
+    varying = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flats}) > 1]
+    # A core key given as a mapping spec also gets its name column (model.norm.name beside model.norm).
+    names = [f"{c}.name" for c in CONFIG_COLUMNS if any(f"{c}.name" in flat for flat in flats)]
+    return list(dict.fromkeys([*CONFIG_COLUMNS, *names, *varying]))
+
+
+def _spec_names(flat: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+    """``key.name`` for a spec given as a plain string, where another run gave it as a mapping."""
+    return {c: flat[c[: -len(".name")]] for c in columns if c.endswith(".name") and c not in flat
+            and isinstance(flat.get(c[: -len(".name")]), str)}  # fmt: skip
+
+
+def read_run(run_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """One run's metrics and probe rows in long form, labelled with its config (``columns``) and status."""
     config = json.loads((run_dir / "config.json").read_text())
     meta = json.loads((run_dir / "meta.json").read_text())
     flat = flatten(config)
+    flat.update(_spec_names(flat, columns or CONFIG_COLUMNS))
     frames = []
     metrics = pd.read_csv(run_dir / "metrics.csv")
     metrics["source"] = "metrics"
@@ -51,7 +78,7 @@ def read_run(run_dir: Path) -> pd.DataFrame:
         "data.source": (meta.get("data_provenance") or {}).get("source"),
         # The dataset actually loaded: differs from data.name when the shipped fallback stood in.
         "data.used": (meta.get("data_provenance") or {}).get("dataset", flat.get("data.name")),
-        **{c: flat.get(c) for c in CONFIG_COLUMNS},
+        **{c: flat.get(c) for c in columns or CONFIG_COLUMNS},
     }  # fmt: skip
     for column, value in labels.items():
         table[column] = value
@@ -59,12 +86,25 @@ def read_run(run_dir: Path) -> pd.DataFrame:
 
 
 def aggregate(run_dirs: list[Path]) -> pd.DataFrame:
-    """Concatenate runs into the tidy table: ids, config columns, source/step/.../value, probe keys."""
-    table = pd.concat([read_run(Path(d)) for d in run_dirs], ignore_index=True)
-    config_cols = [c for c in table.columns if "." in c]
+    """Concatenate runs into the tidy table: ids, config columns, source/step/.../value, probe keys.
+
+    Config columns are the core set (CONFIG_COLUMNS) plus every run-config key whose value differs between
+    the runs (a sweep's axes), so figures and claims select runs by those values, never by variant names.
+    """
+    run_dirs = [Path(d) for d in run_dirs]
+    configs = [json.loads((d / "config.json").read_text()) for d in run_dirs]
+    columns = config_columns(configs)
+    table = pd.concat([read_run(d, columns) for d in run_dirs], ignore_index=True)
+    config_cols = [c for c in table.columns if "." in c or c in columns]
     extra = [c for c in table.columns if c not in ID_COLUMNS + VALUE_COLUMNS + config_cols]
     ordered = ID_COLUMNS + sorted(config_cols) + VALUE_COLUMNS + sorted(extra)
     return table[ordered].sort_values(["variant", "seed", "source", "step"], kind="stable")
+
+
+def read_table(table_csv: Path) -> pd.DataFrame:
+    """The tidy table at ``table_csv``; an empty file gives an empty frame."""
+    table_csv = Path(table_csv)
+    return pd.read_csv(table_csv) if table_csv.stat().st_size else pd.DataFrame()
 
 
 def write_table(run_dirs: list[Path], out_csv: Path) -> pd.DataFrame:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import platform
-import socket
-import subprocess
 import sys
 import time
 from collections import deque
@@ -14,28 +11,31 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-import repro
-from repro.config import RunConfig
-from repro.data import (
-    DatasetTensors,
-    augment_batch,
-    load_tensors,
-    per_pixel_mean,
-    split_validation,
-    take_subset,
-)
+from repro.checkpoint import CHECKPOINT
+from repro.checkpoint import maybe_resume as _maybe_resume
+from repro.checkpoint import save_checkpoint as _save_checkpoint
+from repro.config import ConfigError, RunConfig
+from repro.config_checks import check_batch_fits
+from repro.data import DatasetTensors, DataUnavailableError, augment_batch, prepare_data
+from repro.data.tensors import DataCorruptError
+from repro.hooks import DTYPES, apply_constraints, build_constraints, set_hyperparameters
+from repro.losses import Loss, evaluate, get_loss
 from repro.models import build_model, count_parameters
-from repro.optim import build_optimizer, learning_rate
-from repro.paths import tensors_path
-from repro.probes import ProbeContext, build_probe
-from repro.runio import save_torch, write_json, write_rows
+from repro.optim import build_optimizer, learning_rate, momentum_at
+from repro.probes import ProbeContext
+from repro.probes.runner import ProbeRunner
+from repro.runio import write_json, write_rows
+from repro.runmeta import run_meta
 
 log = logging.getLogger("repro.train")
 
 METRIC_COLUMNS = ("step", "epoch", "split", "metric", "value")
-CHECKPOINT = "checkpoint/last.pt"
+PARTIAL_METRICS = "metrics.partial.csv"  # the metrics so far, rewritten at each evaluation; gone at the end
+# Errors whose message says all there is to say: logged as one line, not a traceback.
+USER_ERRORS = (ConfigError, DataCorruptError, DataUnavailableError)
+# evaluate (repro.losses) and prepare_data (repro.data) are re-exported for callers of the loop.
+__all__ = ["CHECKPOINT", "evaluate", "prepare_data", "run", "select_device"]
 
 
 def select_device(name: str) -> torch.device:
@@ -43,43 +43,6 @@ def select_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def prepare_data(cfg: RunConfig, device: torch.device) -> DatasetTensors:
-    """Load the dataset to ``device``, take the subset and validation split, subtract the per-pixel mean."""
-    data = load_tensors(tensors_path(cfg.data.root, cfg.data.name), device)
-    if cfg.data.train_subset is not None:
-        data.train_x, data.train_y = take_subset(
-            data.train_x, data.train_y, cfg.data.train_subset, cfg.data.subset_seed
-        )
-    if cfg.data.val_size:
-        data = split_validation(data, cfg.data.val_size, cfg.data.subset_seed)
-    if cfg.data.normalize == "per_pixel_mean":
-        mean = per_pixel_mean(data.train_x)  # from the training images only
-        data.train_x = data.train_x - mean
-        data.test_x = data.test_x - mean
-        if data.val_x is not None:
-            data.val_x = data.val_x - mean
-    elif cfg.data.normalize != "none":
-        raise ValueError(f"unknown data.normalize '{cfg.data.normalize}'; valid: per_pixel_mean, none")
-    return data
-
-
-@torch.inference_mode()
-def evaluate(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
-) -> tuple[float, float]:
-    """(error %, mean loss) of ``model`` in eval mode on ``x, y``."""
-    was_training = model.training
-    model.eval()
-    wrong, loss_sum = 0, 0.0
-    for start in range(0, len(x), batch_size):
-        logits = model(x[start : start + batch_size])
-        target = y[start : start + batch_size]
-        loss_sum += F.cross_entropy(logits, target, reduction="sum").item()
-        wrong += (logits.argmax(1) != target).sum().item()
-    model.train(was_training)
-    return 100.0 * wrong / len(x), loss_sum / len(x)
 
 
 class RunState:
@@ -106,21 +69,41 @@ class RunState:
 
 def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, Any]:
     """Train one run into ``out_dir``, resuming from its checkpoint if there is one; returns its meta."""
+    try:
+        return _train(cfg, Path(out_dir), threads)
+    except USER_ERRORS as err:
+        log.error("%s", err)  # the message names the culprit; a traceback would only bury it
+        raise
+    except KeyboardInterrupt:
+        log.error("run %s interrupted at the user's request; rerun to resume from its checkpoint", out_dir)
+        raise
+    except BaseException:
+        # Logged here so that a Snakemake job's traceback lands in its rule log, not only on the console.
+        log.exception("run %s failed", out_dir)
+        raise
+
+
+def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]:
     started = time.time()
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if threads:
         torch.set_num_threads(threads)
     device = select_device(cfg.train.device)
     write_json(out_dir / "config.json", cfg.to_dict())
     torch.manual_seed(cfg.seed)
-    data = prepare_data(cfg, device)
+    dtype, loss_spec = DTYPES[cfg.train.dtype], get_loss(cfg.train.loss)
+    data = prepare_data(cfg, device, dtype)
+    # Also checked at DAG build where the size is known; here it is known always (e.g. after a substitution).
+    check_batch_fits(cfg, len(data.train_x), str(out_dir / "config.json"), f"dataset '{cfg.data.name}'")
     model = build_model(cfg.model, data.channels, data.num_classes, data.size).to(device)
+    if dtype != torch.float32:
+        model = model.to(dtype)
     if cfg.train.channels_last:
         model = model.to(memory_format=torch.channels_last)
         data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
     optimizer = build_optimizer(model.parameters(), cfg.optim)
-    probes = [(p, build_probe(p.name, p.options)) for p in cfg.probes]
+    constraints = build_constraints(cfg.constraints, model)
+    probes = ProbeRunner(cfg.probes, cfg.train.steps, cfg.seed, out_dir)
     generator = torch.Generator(device=device)
     generator.manual_seed(cfg.seed)
     state = RunState(len(data.train_x), cfg.train.train_window)
@@ -131,26 +114,33 @@ def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, 
     status, diverged_at = "completed", None
     model.train()
     context = ProbeContext(
-        model, None, F.cross_entropy, optimizer, state.step, data, cfg.train.eval_batch_size
+        model, None, loss_spec.mean, optimizer, state.step, data, cfg.train.eval_batch_size, seed=cfg.seed
     )
     if state.step == 0:
-        _run_probes(probes, context, state, at_end=False)
+        probes.run("after_step", context, 0, state.probe_rows)
+    before_step_probes, progress = probes.has("before_step"), (state.step, time.time())
     while state.step < cfg.train.steps:
         lr = learning_rate(cfg.schedule, cfg.optim.lr, state.step, state.warming_up)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        momentum = momentum_at(cfg.schedule, state.step)
+        set_hyperparameters(optimizer, lr, momentum)
         x, y = _next_batch(data, state, cfg, generator)
-        logits = model(x)
-        loss = F.cross_entropy(logits, y)
+        output = model(x)
+        loss = loss_spec.mean(output, y)
         if not math.isfinite(loss.item()):
             status, diverged_at = "diverged", state.step
             log.warning("loss is %s at step %d: recording the run as diverged", loss.item(), state.step)
             break
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if before_step_probes:  # the batch's loss and gradients in hand, before the update
+            context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()
+            probes.run("before_step", context, state.step, state.probe_rows)
         optimizer.step()
+        if constraints:
+            apply_constraints(constraints)
         state.step += 1
-        state.window.append(((logits.argmax(1) != y).sum().item(), loss.item() * len(y), len(y)))
+        wrong = loss_spec.wrong(output, y) if loss_spec.wrong is not None else 0
+        state.window.append((wrong, loss.item() * len(y), len(y)))
         if (
             state.warming_up
             and len(state.window) > 0
@@ -164,18 +154,20 @@ def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, 
             )
         last = state.step == cfg.train.steps
         if state.step % cfg.train.log_every == 0 or last:
-            _record_training(data, state, cfg, lr)
+            _record_training(data, state, cfg, lr, momentum, loss_spec)
+            progress = _log_progress(state, cfg, lr, loss_spec, progress)
         if state.step % cfg.train.eval_every == 0 or last:
-            _record_heldout(model, data, state, cfg)
-        context.batch, context.step = (x, y), state.step
-        _run_probes(probes, context, state, at_end=state.step == cfg.train.steps)
+            _record_heldout(model, data, state, cfg, loss_spec)
+            write_rows(out_dir / PARTIAL_METRICS, state.metrics, METRIC_COLUMNS)
+        context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()
+        probes.run("after_step", context, state.step, state.probe_rows)
         if state.step % cfg.train.checkpoint_every == 0 and state.step < cfg.train.steps:
             _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state)
 
     if status == "diverged":
-        _record_training(data, state, cfg, lr, loss_override=float("nan"))
-        _record_heldout(model, data, state, cfg)
-    _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state)
+        _record_training(data, state, cfg, lr, momentum, loss_spec, loss_override=float("nan"))
+        _record_heldout(model, data, state, cfg, loss_spec)
+    _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state, complete=True)
     for name, rows in state.probe_rows.items():
         columns = (
             ["step"]
@@ -184,8 +176,9 @@ def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, 
         )
         write_rows(out_dir / "probes" / f"{name}.csv", rows, columns)
     write_rows(out_dir / "metrics.csv", state.metrics, METRIC_COLUMNS)
-    meta = _meta(cfg, device, threads, started, state, status, diverged_at, count_parameters(model), data)
+    meta = run_meta(cfg, device, threads, started, state, status, diverged_at, count_parameters(model), data)
     write_json(out_dir / "meta.json", meta)  # written last: its presence marks a finished run
+    (out_dir / PARTIAL_METRICS).unlink(missing_ok=True)
     return meta
 
 
@@ -206,114 +199,58 @@ def _next_batch(
 
 
 def _record_training(
-    data: DatasetTensors, state: RunState, cfg: RunConfig, lr: float, loss_override: float | None = None
+    data: DatasetTensors,
+    state: RunState,
+    cfg: RunConfig,
+    lr: float,
+    momentum: float | None,
+    loss_spec: Loss,
+    loss_override: float | None = None,
 ) -> None:
-    """Append the running-window training error and loss, and the lr, at the current step."""
+    """Append the running-window training error (if the task has one) and loss, the lr (and momentum)."""
     error, loss = state.train_error()
     if loss_override is not None:
         loss = loss_override
-    for metric, value in (("error", error), ("loss", loss), ("lr", lr)):
+    values = [("error", error)] if loss_spec.has_error else []
+    values += [("loss", loss), ("lr", lr)] + ([("momentum", momentum)] if momentum is not None else [])
+    for metric, value in values:
         state.metrics.append(_metric_row(state, cfg, data, "train", metric, value))
 
 
-def _record_heldout(model: torch.nn.Module, data: DatasetTensors, state: RunState, cfg: RunConfig) -> None:
-    """Append error and loss on the test split (and the validation split, if any) at the current step."""
+def _record_heldout(
+    model: torch.nn.Module, data: DatasetTensors, state: RunState, cfg: RunConfig, loss_spec: Loss
+) -> None:
+    """Append error (if the task has one) and loss on the test split (and validation split, if any)."""
     splits = [("test", data.test_x, data.test_y)]
     if data.val_x is not None:
         splits.append(("val", data.val_x, data.val_y))
     for split, x, y in splits:
-        error, loss = evaluate(model, x, y, cfg.train.eval_batch_size)
-        state.metrics.append(_metric_row(state, cfg, data, split, "error", error))
+        error, loss = evaluate(model, x, y, cfg.train.eval_batch_size, loss_spec)
+        if error is not None:
+            state.metrics.append(_metric_row(state, cfg, data, split, "error", error))
         state.metrics.append(_metric_row(state, cfg, data, split, "loss", loss))
+
+
+def _log_progress(
+    state: RunState, cfg: RunConfig, lr: float, loss_spec: Loss, since: tuple[int, float]
+) -> tuple[int, float]:
+    """One INFO line: step/steps, lr, running loss and error, images/s since the last line, and the ETA."""
+    now, (step0, t0) = time.time(), since
+    rate = (state.step - step0) / max(now - t0, 1e-9)  # steps per second
+    error, loss = state.train_error()
+    eta = (cfg.train.steps - state.step) / max(rate, 1e-9)
+    log.info(
+        "step %d/%d  lr %.4g  loss %.4f%s  %.0f images/s  ETA %s",
+        state.step, cfg.train.steps, lr, loss,
+        f"  train error {error:.2f}%" if loss_spec.has_error else "", rate * cfg.train.batch_size,
+        time.strftime("%H:%M:%S", time.gmtime(eta)) if eta < 86400 else f"{eta / 3600:.0f} h",
+    )  # fmt: skip
+    return state.step, now
 
 
 def _metric_row(state: RunState, cfg: RunConfig, data: DatasetTensors, split: str, metric: str, value: float):
     epoch = state.step * cfg.train.batch_size / len(data.train_x)
     return {"step": state.step, "epoch": round(epoch, 4), "split": split, "metric": metric, "value": value}
-
-
-def _run_probes(probes: list, context: ProbeContext, state: RunState, at_end: bool) -> None:
-    """Call every probe whose cadence matches this step; rows are kept in the (checkpointed) run state."""
-    for probe_cfg, probe in probes:
-        due = (probe_cfg.every and context.step % probe_cfg.every == 0) or (at_end and probe_cfg.at_end)
-        if due:
-            rows = probe(context)
-            state.probe_rows.setdefault(probe_cfg.name, []).extend({"step": context.step, **r} for r in rows)
-
-
-def _save_checkpoint(path: Path, cfg: RunConfig, model, optimizer, generator, state: RunState) -> None:
-    """Everything needed to continue bit-for-bit: weights, optimizer, RNG states and loop state."""
-    save_torch(
-        path,
-        {
-            "config": cfg.to_dict(),
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "generator": generator.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-            "state": {k: v for k, v in vars(state).items()},
-        },
-    )
-
-
-def _maybe_resume(path: Path, cfg: RunConfig, model, optimizer, generator, state: RunState) -> None:
-    """Continue from the checkpoint at ``path`` if there is one and it belongs to this exact config."""
-    if not path.exists():
-        return
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    if ckpt.get("config") != cfg.to_dict():
-        # The run's config changed since the checkpoint was written (Snakemake reran it for that reason).
-        log.warning("ignoring checkpoint %s: it was written for a different config; starting afresh", path)
-        path.unlink()
-        return
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    generator.set_state(ckpt["generator"])
-    torch.set_rng_state(ckpt["torch_rng"])
-    if ckpt["cuda_rng"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
-    vars(state).update(ckpt["state"])
-    state.order = state.order.to(generator.device)
-    state.resumed_from.append(state.step)
-    log.info("resumed from checkpoint at step %d", state.step)
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)  # fmt: skip
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def _meta(cfg, device, threads, started, state, status, diverged_at, n_params, data) -> dict[str, Any]:
-    import torchvision
-
-    return {
-        "status": status,
-        "diverged_at_step": diverged_at,
-        "steps_completed": state.step,
-        "resumed_from_step": state.resumed_from,
-        "warmup_ended_at_step": state.warmup_ended_at,
-        "num_params": n_params,
-        "n_train": len(data.train_x),
-        "n_test": len(data.test_x),
-        "data_provenance": data.provenance,
-        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "threads": threads or torch.get_num_threads(),
-        "wall_time_s": round(time.time() - started, 2),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": socket.gethostname(),
-        "git_commit": _git_commit(),
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "torchvision": torchvision.__version__,
-            "repro": repro.__version__,
-        },  # fmt: skip
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,17 +11,17 @@ rule fetch_dataset:
     output:
         tensors=f"{DATA_ROOT}/{{dataset}}/tensors.pt",
         provenance=f"{DATA_ROOT}/{{dataset}}/provenance.json",
-    params:
-        mirror=lambda wc: config["data"].get("mirrors", {}).get(wc.dataset),
-        allow_fallback=SCALE != "full",
-        allow_download=config["data"].get("download", True),
     log:
         f"{RESULTS}/logs/fetch_dataset/{{dataset}}.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        CONDA_ENV
+    params:
+        mirror=lambda wc: config["data"].get("mirrors", {}).get(wc.dataset),
+        allow_fallback=SCALE != "full",
+        allow_download=config["data"].get("download", True),
     script:
         "../scripts/fetch_dataset.py"

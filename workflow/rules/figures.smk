@@ -1,6 +1,9 @@
 # One named rule per figure (fig_<figure>), each reading only its experiment's tidy table, so
 # `snakemake fig_he2016_training_curves` builds just the runs that figure needs, then the figure,
-# and restyling a figure never retrains.
+# and restyling a figure never retrains. A figure's code is an input too: editing its paper's plug-in
+# (repro.papers.<paper>) redraws that paper's figures, and editing the shared style redraws them all.
+
+FIGURE_CODE = module_files("repro.figures.style") + module_files("repro.figures.common")
 
 
 for _figure, _experiment in FIGURES.items():
@@ -10,19 +13,23 @@ for _figure, _experiment in FIGURES.items():
             f"fig_{_figure}"
         input:
             table=table_file(_experiment),
+            plugin=EXHIBITS[_experiment].files,
+            style=FIGURE_CODE,
         output:
             pdf=figure_file(_figure),
             png=figure_file(_figure).removesuffix(".pdf") + ".png",
-        params:
-            figure=_figure,
         log:
             f"{RESULTS}/{SCALE}/logs/figures/{_figure}.log",
         localrule: True
+        conda:
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            CONDA_ENV
+        params:
+            figure=_figure,
+            paper=EXHIBITS[_experiment].paper,
+            plugin=EXHIBITS[_experiment].plugin,
         script:
             "../scripts/make_figure.py"

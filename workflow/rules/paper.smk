@@ -1,5 +1,9 @@
 # Numbers -> LaTeX: per-experiment macros and setup tables, named table rules, the claims table, the data
 # note, the index of sections, and latexmk -> results/{scale}/report.pdf. No number is typed by hand.
+# The code that writes each part is an input of its rule: a table rule takes its paper's plug-in, the
+# macros and setup tables take the plug-in (labels, setup rows) and the generic modules that write them.
+
+PARTS_CODE = module_files("repro.report.macros") + module_files("repro.report.setup")
 
 
 localrules:
@@ -13,21 +17,26 @@ rule write_experiment_parts:
     input:
         table=table_file("{experiment}"),
         configs=lambda wc: [
-            run_path(r.experiment, r.variant, r.seed, "config.json") for r in runs_of(wc.experiment)
+            run_path(r.experiment, r.variant, r.seed, "config.json")
+            for r in runs_of(wc.experiment)
         ],
+        plugin=lambda wc: EXHIBITS[wc.experiment].files,
+        code=PARTS_CODE,
     output:
         macros=paper_file("macros/{experiment}.tex"),
         setup=paper_file("tables/{experiment}_setup.tex"),
-    params:
-        experiment=lambda wc: EXPERIMENTS[wc.experiment].raw,
     log:
         f"{RESULTS}/{SCALE}/logs/write_experiment_parts/{{experiment}}.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        experiment=lambda wc: EXPERIMENTS[wc.experiment].raw,
+        paper=lambda wc: EXHIBITS[wc.experiment].paper,
+        plugin=lambda wc: EXHIBITS[wc.experiment].plugin,
     script:
         "../scripts/write_experiment_parts.py"
 
@@ -39,20 +48,23 @@ for _table, _experiment in TABLES.items():
             f"table_{_table}"
         input:
             table=table_file(_experiment),
+            plugin=EXHIBITS[_experiment].files,
         output:
             tex=paper_file(f"tables/{_table}.tex"),
-        params:
-            table=_table,
-            experiment=EXPERIMENTS[_experiment].raw,
         log:
             f"{RESULTS}/{SCALE}/logs/tables/{_table}.log",
         localrule: True
+        conda:
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            CONDA_ENV
+        params:
+            table=_table,
+            experiment=EXPERIMENTS[_experiment].raw,
+            paper=EXHIBITS[_experiment].paper,
+            plugin=EXHIBITS[_experiment].plugin,
         script:
             "../scripts/make_table.py"
 
@@ -63,17 +75,17 @@ rule evaluate_claims:
     output:
         csv=paper_file("claims.csv"),
         tex=paper_file("claims.tex"),
-    params:
-        experiments=[EXPERIMENTS[name].raw for name in EXPERIMENTS],
-        scale=SCALE,
     log:
         f"{RESULTS}/{SCALE}/logs/evaluate_claims.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        experiments=[EXPERIMENTS[name].raw for name in EXPERIMENTS],
+        scale=SCALE,
     script:
         "../scripts/evaluate_claims.py"
 
@@ -85,17 +97,17 @@ rule write_report_index:
         macros=paper_file("macros.tex"),
         sections=paper_file("sections.tex"),
         substitutions=paper_file("substitutions.tex"),
-    params:
-        papers={name: exp.raw["paper"]["key"] for name, exp in EXPERIMENTS.items()},
-        scale=SCALE,
     log:
         f"{RESULTS}/{SCALE}/logs/write_report_index.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        papers={name: exp.raw["paper"]["key"] for name, exp in EXPERIMENTS.items()},
+        scale=SCALE,
     script:
         "../scripts/write_report_index.py"
 
@@ -107,16 +119,18 @@ rule build_report:
         + rules.evaluate_claims.output
         + rules.write_report_index.output,
         figures=[figure_file(f) for f in FIGURES],
-        sources=[str(PAPER_SRC / "report.tex")] + sorted(str(p) for p in (PAPER_SRC / "sections").glob("*.tex")),
+        sources=[str(PAPER_SRC / "report.tex")]
+        + sorted(str(p) for p in (PAPER_SRC / "sections").glob("*.tex")),
+        code=module_files("repro.report.build"),
     output:
         pdf=str(paths.report_path(SCALE, RESULTS)),
     log:
         f"{RESULTS}/{SCALE}/logs/build_report.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/build_report.py"

@@ -9,5 +9,6 @@ snakemake = globals()["snakemake"]
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
 )
-table = write_table([Path(m).parent for m in snakemake.input], Path(snakemake.output[0]))
-logging.info("%d rows from %d runs -> %s", len(table), len(snakemake.input), snakemake.output[0])
+runs = snakemake.input.runs
+table = write_table([Path(m).parent for m in runs], Path(snakemake.output[0]))
+logging.info("%d rows from %d runs -> %s", len(table), len(runs), snakemake.output[0])

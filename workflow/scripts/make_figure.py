@@ -1,13 +1,16 @@
-"""Snakemake wrapper: draw one registered figure from its experiment's tidy table."""
+"""Snakemake wrapper: draw one figure, registered by its paper's plug-in, from its experiment's tidy table."""
 
 import logging
 from pathlib import Path
 
 from repro.figures import make_figure
+from repro.papers import load
 
 snakemake = globals()["snakemake"]
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
 )
-make_figure(snakemake.params.figure, Path(snakemake.input.table), Path(snakemake.output.pdf))
+p = snakemake.params
+load(p.paper, p.plugin)  # the built-in repro.papers.<paper>, or the experiment's paper.plugin file
+make_figure(p.figure, Path(snakemake.input.table), Path(snakemake.output.pdf), paper=p.paper)
 logging.info("wrote %s", snakemake.output.pdf)

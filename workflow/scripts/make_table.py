@@ -1,18 +1,16 @@
-"""Snakemake wrapper: one named LaTeX table from its experiment's tidy table."""
+"""Snakemake wrapper: one LaTeX table, registered by its paper's plug-in, from its experiment's tidy table."""
 
 import logging
 from pathlib import Path
 
+from repro.papers import load
 from repro.report import make_table
 
 snakemake = globals()["snakemake"]
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
 )
-make_table(
-    snakemake.params.table,
-    Path(snakemake.input.table),
-    dict(snakemake.params.experiment),
-    Path(snakemake.output.tex),
-)
+p = snakemake.params
+load(p.paper, p.plugin)  # the built-in repro.papers.<paper>, or the experiment's paper.plugin file
+make_table(p.table, Path(snakemake.input.table), dict(p.experiment), Path(snakemake.output.tex))
 logging.info("wrote %s", snakemake.output.tex)

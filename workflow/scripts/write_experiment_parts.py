@@ -3,12 +3,14 @@
 import logging
 from pathlib import Path
 
+from repro.papers import load
 from repro.report import experiment_parts
 
 snakemake = globals()["snakemake"]
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
 )
+load(snakemake.params.paper, snakemake.params.plugin)  # its labels, setup rows and value texts
 written = experiment_parts(
     dict(snakemake.params.experiment),
     Path(snakemake.input.table),

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 from repro.report import index_tex, provenances_from_table, substitutions_tex
-from repro.report.exhibits import read_table
+from repro.tables import read_table
 
 snakemake = globals()["snakemake"]
 logging.basicConfig(

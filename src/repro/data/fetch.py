@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import os
@@ -20,6 +22,7 @@ import torch
 from repro.data import specs
 from repro.data.formats import build_tensors, candidate_names, check_file
 from repro.data.specs import DatasetSpec, FileSpec
+from repro.data.tensors import CHECKSUM_KEY
 
 logger = logging.getLogger("repro.data")
 
@@ -298,7 +301,11 @@ def _write_outputs(
         "num_classes": num_classes,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_dir / "tensors.pt", lambda f: torch.save(tensors, f))
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    # Recorded so a cache truncated or changed later is caught when it is loaded (repro.data.tensors).
+    provenance[CHECKSUM_KEY] = hashlib.sha256(buffer.getbuffer()).hexdigest()
+    _atomic_write(out_dir / "tensors.pt", lambda f: f.write(buffer.getbuffer()))
     _atomic_write(out_dir / "provenance.json", lambda f: f.write(json.dumps(provenance, indent=2).encode()))
     return provenance
 

@@ -39,6 +39,7 @@ class DatasetSpec:
     extra_files: tuple[FileSpec, ...] = ()  # verified and kept but not parsed (CIFAR's batches.meta)
     archive: FileSpec | None = None  # a single archive that holds all files (CIFAR's tarball)
     packaged: bool = False  # shipped inside the repro package, never downloaded
+    n_train: int | None = None  # training images (lengths in epochs are resolved with it at DAG build)
     description: str = ""
 
     @property
@@ -121,6 +122,7 @@ def subset_spec() -> DatasetSpec:
     return DatasetSpec(
         name=SUBSET_NAME,
         description="class-balanced 10,000/2,000 subset of Fashion-MNIST shipped with repro",
+        n_train=10000,
         **_GRAY28,
         torchvision_class=None,
         train_files=train,
@@ -134,6 +136,7 @@ for _spec in (
     DatasetSpec(
         name="mnist",
         description="MNIST handwritten digits",
+        n_train=60000,
         **_GRAY28,
         torchvision_class="MNIST",
         train_files=_MNIST_TRAIN,
@@ -142,6 +145,7 @@ for _spec in (
     DatasetSpec(
         name="fashion_mnist",
         description="Fashion-MNIST (Zalando)",
+        n_train=60000,
         **_GRAY28,
         torchvision_class="FashionMNIST",
         train_files=_FASHION_TRAIN,
@@ -150,6 +154,7 @@ for _spec in (
     DatasetSpec(
         name="cifar10",
         description="CIFAR-10 (python version)",
+        n_train=50000,
         channels=3,
         size=32,
         num_classes=10,

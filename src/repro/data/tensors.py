@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +30,56 @@ class DatasetTensors:
     val_y: torch.Tensor | None = None
 
 
+CHECKSUM_KEY = "tensors_sha256"  # in provenance.json: the checksum of tensors.pt, recorded when written
+
+
+class DataCorruptError(RuntimeError):
+    """A tensor cache (data/{dataset}/tensors.pt) is unreadable or does not match its recorded checksum."""
+
+
+def tensors_checksum(path: Path | str) -> str:
+    """The sha256 of a tensors.pt file, as recorded in provenance.json."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def tensors_problem(path: Path | str) -> str | None:
+    """Why the tensor cache at ``path`` cannot be trusted (missing, truncated, checksum), or None if sound."""
+    path = Path(path)
+    if not path.is_file():
+        return "it does not exist"
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip; a truncated one lacks its central directory
+        return "it is truncated or not a torch file"
+    prov_path = path.with_name("provenance.json")
+    try:
+        recorded = json.loads(prov_path.read_text()).get(CHECKSUM_KEY) if prov_path.is_file() else None
+    except ValueError:
+        return f"{prov_path.name} beside it is not valid JSON"
+    # Caches written before checksums were recorded are only checked for being readable.
+    if recorded is not None and tensors_checksum(path) != recorded:
+        return f"its sha256 differs from the {CHECKSUM_KEY} recorded in {prov_path.name}"
+    return None
+
+
+def _corrupt(path: Path, why: str) -> DataCorruptError:
+    return DataCorruptError(
+        f"tensor cache {path} is corrupt: {why}. Delete it (and {path.with_name('provenance.json')}) and "
+        "rerun: snakemake rebuilds it with rule fetch_dataset, `python -m repro.train` does so itself"
+    )
+
+
 def load_tensors(path: Path | str, device: torch.device | str = "cpu") -> DatasetTensors:
     """Load a tensors.pt written by fetch_dataset (and the provenance.json beside it) onto ``device``."""
     path = Path(path)
-    data = torch.load(path, map_location="cpu", weights_only=True)
+    problem = tensors_problem(path) if path.exists() else None  # a missing file: open() names it below
+    if problem:
+        raise _corrupt(path, problem)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # zip, pickle and storage errors alike mean the bytes are bad
+        raise _corrupt(path, f"torch cannot read it ({str(err).strip().splitlines()[0]})") from err
     prov_path = path.with_name("provenance.json")
     provenance = json.loads(prov_path.read_text()) if prov_path.is_file() else {}
 
@@ -63,6 +111,8 @@ def balanced_order(y: torch.Tensor, seed: int) -> torch.Tensor:
     y = y.cpu()
     n = len(y)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    if y.is_floating_point():  # regression targets have no classes: a plain seeded permutation
+        return perm
     permuted = y[perm]
     by_class = torch.argsort(permuted, stable=True)
     counts = torch.bincount(permuted)

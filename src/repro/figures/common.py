@@ -1,4 +1,7 @@
-"""Helpers shared by the per-paper figure modules: seed aggregation, bands and legend labels."""
+"""Helpers shared by the papers' figures: seed matrices, mean lines with min-max bands, legend labels.
+
+Rows are selected with :mod:`repro.analysis` (``select``, ``curves``); these helpers only pivot and draw.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,12 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from repro.figures.style import BAND_ALPHA
-from repro.report.names import variant_label
-from repro.report.results import COMPLETED, DIVERGED
 
 MAX_POINTS = 600  # curves are thinned to about this many x positions so PDFs stay small
 
 
-def run_label(variant: str, counts: pd.DataFrame) -> str:
-    """Legend text naming the variant and its seeds, e.g. 'plain-56 (n=2, diverged 1/3)'."""
-    label = variant_label(variant)
+def run_label(label: str, variant: str, counts: pd.DataFrame) -> str:
+    """Legend text: a variant's display ``label`` and its seeds, e.g. 'plain-56 (n=2, diverged 1/3)'."""
     if variant not in counts.index:
         return f"{label} (no runs)"
     row = counts.loc[variant]
@@ -25,9 +25,8 @@ def run_label(variant: str, counts: pd.DataFrame) -> str:
     return f"{label} (n={row['n_ok']})"
 
 
-def seed_matrix(rows: pd.DataFrame, index: str, status: str = COMPLETED) -> pd.DataFrame:
-    """Values pivoted to ``index`` x seed for the runs with ``status``; empty if there are none."""
-    rows = rows[rows["status"] == status]
+def seed_matrix(rows: pd.DataFrame, index: str) -> pd.DataFrame:
+    """Already selected rows pivoted to ``index`` x seed (mean of duplicates); empty if there are none."""
     if rows.empty:
         return pd.DataFrame()
     return rows.pivot_table(index=index, columns="seed", values="value", aggfunc="mean").sort_index()
@@ -57,9 +56,9 @@ def plot_band(ax: Axes, matrix: pd.DataFrame, color, style: dict, label: str | N
     return line
 
 
-def plot_diverged(ax: Axes, rows: pd.DataFrame, index: str, color, style: dict) -> None:
-    """Each diverged run as its own faint line (up to where its values stop being finite)."""
-    matrix = thin(seed_matrix(rows, index, status=DIVERGED))
-    for seed in matrix.columns:
-        series = matrix[seed].replace([np.inf, -np.inf], np.nan).dropna()
+def plot_diverged(ax: Axes, matrix: pd.DataFrame, color, style: dict) -> None:
+    """Each diverged run (a column of ``matrix``) as its own faint line, up to where it stops being finite."""
+    thinned = thin(matrix)
+    for seed in thinned.columns:
+        series = thinned[seed].replace([np.inf, -np.inf], np.nan).dropna()
         ax.plot(series.index, series.to_numpy(), color=color, alpha=0.45, **{**style, "linewidth": 0.7})

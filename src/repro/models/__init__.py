@@ -25,16 +25,30 @@ def build_model(spec: dict[str, Any], in_channels: int, num_classes: int, image_
 
 
 def check_model_options(name: str, options: dict[str, Any], source: str = "config") -> None:
-    """Reject option keys the builder does not accept, naming the key and where it came from."""
+    """Reject unknown option keys and bad norm, init and activation specs, naming the key and the source.
+
+    Runs when the DAG is built, so a typo in ``model.norm.groups`` fails before any job starts.
+    """
     from repro.config import ConfigError
+    from repro.models.init import check_init_spec
+    from repro.models.norms import check_activation, check_norm_spec
 
     params = inspect.signature(MODELS.get(name)).parameters
     allowed = [p for p in params if p not in DATA_ARGS]
-    for key in options:
+    for key, value in options.items():
         if key not in allowed:
             raise ConfigError(
                 f"unknown key 'model.{key}' for model '{name}' in {source}; valid keys: {allowed}"
             )
+        if value is None and params[key].default is None:
+            continue  # None is the builder's "derive it" default (e.g. vgg's head_norm: same as norm)
+        # Norms may appear under `norm` or as a per-part `<part>_norm` (e.g. vgg's head_norm).
+        if key == "norm" or key.endswith("_norm"):
+            check_norm_spec(value, source, f"model.{key}")
+        elif key == "activation":
+            check_activation(value, source, f"model.{key}")
+        elif key == "init":
+            check_init_spec(value, source, f"model.{key}")
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -43,4 +57,4 @@ def count_parameters(model: nn.Module) -> int:
 
 
 # Importing the families registers them.
-from repro.models import convnet, mlp, resnet_cifar  # noqa: E402, F401
+from repro.models import convnet, linear_deep, mlp, resnet_cifar, vgg  # noqa: E402, F401

@@ -4,7 +4,9 @@ Stages of 3x3 convolutions (stride 1, padding 1), each followed by the norm and 
 the paper places BN before every nonlinearity; a 2x2 max pool ends every stage but the last, which ends in
 global average pooling, optional dropout and a linear classifier. With norm "batch" the convolutions have
 no bias (BN's beta replaces it). Conv weights: He et al. 2015 normal init, std sqrt(2 / fan_in), for every
-activation (one rule for all arms); the classifier: std 1/sqrt(fan_in); biases 0.
+activation (one rule for all arms); the classifier: std 1/sqrt(fan_in); biases 0. ``norm`` takes any norm
+spec (models/norms.py), ``init`` any init spec (models/init.py); ``dropout_conv`` adds dropout after every
+stage (channel-wise ``Dropout2d`` when ``spatial``), ``dropout`` before the classifier.
 
 Parameter counts, 10 classes (checked in tests/test_ioffe2015.py):
 
@@ -23,42 +25,46 @@ import torch.nn.functional as F
 from torch import nn
 
 from repro.models import MODELS
-from repro.models.init import he_init_
-from repro.models.norms import has_bias, make_activation, make_norm
+from repro.models.blocks import POOL, ConvUnit, conv_stack
+from repro.models.init import init_weights_
+from repro.models.specs import Spec
+
+__all__ = ["ConvNet", "ConvUnit", "convnet"]
 
 
-class ConvUnit(nn.Module):
-    """3x3 conv, norm, nonlinearity: the nonlinearity's input is ``norm(conv(x))``."""
-
-    def __init__(self, in_channels: int, out_channels: int, norm: str, act: str) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=has_bias(norm))
-        self.norm = make_norm(norm, out_channels, dims=2)
-        self.act = make_activation(act)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.norm(self.conv(x)))
+def stages_to_layers(stages: list[list[int]]) -> list[int | str]:
+    """The layer list of stages: a max pool between consecutive stages, none after the last."""
+    layers: list[int | str] = []
+    for i, stage in enumerate(stages):
+        layers.extend(stage)
+        if i < len(stages) - 1:
+            layers.append(POOL)
+    return layers
 
 
 class ConvNet(nn.Module):
     """Stages of ConvUnits with max pooling between them, global average pooling, dropout, linear."""
 
     def __init__(
-        self, in_channels: int, stages: list[list[int]], num_classes: int, norm: str, act: str, dropout: float
+        self,
+        in_channels: int,
+        stages: list[list[int]],
+        num_classes: int,
+        norm: Spec,
+        act: str,
+        dropout: float,
+        dropout_conv: float = 0.0,
+        spatial: bool = False,
+        init: Spec = "he",
     ) -> None:
         super().__init__()
-        blocks: list[nn.Module] = []
-        channels = in_channels
-        for i, stage in enumerate(stages):
-            for width in stage:
-                blocks.append(ConvUnit(channels, width, norm, act))
-                channels = width
-            if i < len(stages) - 1:
-                blocks.append(nn.MaxPool2d(2))
-        self.features = nn.Sequential(*blocks)
+        layers = stages_to_layers(stages)
+        self.features, channels = conv_stack(
+            in_channels, layers, norm, act, dropout=dropout_conv, spatial=spatial
+        )
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(channels, num_classes)
-        he_init_(self)
+        init_weights_(self, init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
@@ -71,13 +77,16 @@ def convnet(
     num_classes: int,
     image_size: int,
     stages: list[list[int]] | None = None,
-    norm: str = "none",
+    norm: Spec = "none",
     activation: str = "relu",
     dropout: float = 0.0,
+    dropout_conv: float = 0.0,
+    spatial: bool = False,
+    init: Spec = "he",
 ) -> nn.Module:
-    """VGG-style net of 3x3 convs (default 8: 32-32 / 64-64 / 128 x4); norm none|batch before activation."""
+    """VGG-style net of 3x3 convs (default 8: 32-32 / 64-64 / 128 x4); any norm spec before the activation."""
     stages = [list(s) for s in stages] if stages is not None else [[32, 32], [64, 64], [128] * 4]
     pools = len(stages) - 1
     if image_size < 2**pools:
         raise ValueError(f"{pools} max pools need images of at least {2**pools} pixels, got {image_size}")
-    return ConvNet(in_channels, stages, num_classes, norm, activation, dropout)
+    return ConvNet(in_channels, stages, num_classes, norm, activation, dropout, dropout_conv, spatial, init)

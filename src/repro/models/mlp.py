@@ -4,7 +4,9 @@ Each hidden layer computes g(BN(Wu)) with batch normalisation (BN's beta takes t
 linear map has no bias) or g(Wu + b) without it; g is the sigmoid in the paper. The output layer is a plain
 affine map to the logits. Weights are drawn from N(0, init_std^2) ("small random Gaussian values"; the
 paper gives no std), or with std 1/sqrt(fan_in) when ``init_std`` is "fan_in"; biases start at 0, BN's
-gamma at 1 and beta at 0.
+gamma at 1 and beta at 0. ``norm`` takes any norm spec (models/norms.py). Dropout (Srivastava et al. 2014) is
+per layer: ``dropout_input`` on the input pixels, ``dropout_hidden`` after every hidden nonlinearity; at 0 no
+module is added, so nets without dropout keep their structure and state_dict.
 
 Parameter counts on 28x28x1 input, 10 classes (checked in tests/test_ioffe2015.py):
 
@@ -22,19 +24,28 @@ from torch import nn
 
 from repro.models import MODELS
 from repro.models.norms import has_bias, make_activation, make_norm
+from repro.models.specs import Spec
+
+
+def _dropout(p: float) -> nn.Dropout | None:
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {p}")
+    return nn.Dropout(p) if p > 0 else None
 
 
 class HiddenLayer(nn.Module):
-    """Linear map, optional BatchNorm1d, nonlinearity: the nonlinearity's input is ``norm(linear(u))``."""
+    """Linear map, optional norm, nonlinearity, optional dropout; the nonlinearity sees norm(linear(u))."""
 
-    def __init__(self, fan_in: int, width: int, norm: str, act: str) -> None:
+    def __init__(self, fan_in: int, width: int, norm: Spec, act: str, dropout: float = 0.0) -> None:
         super().__init__()
         self.linear = nn.Linear(fan_in, width, bias=has_bias(norm))
         self.norm = make_norm(norm, width, dims=1)
         self.act = make_activation(act)
+        self.drop = _dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.norm(self.linear(x)))
+        out = self.act(self.norm(self.linear(x)))
+        return out if self.drop is None else self.drop(out)
 
 
 class MLP(nn.Module):
@@ -45,14 +56,17 @@ class MLP(nn.Module):
         in_features: int,
         hidden: list[int],
         num_classes: int,
-        norm: str,
+        norm: Spec,
         act: str,
         init_std: float | str,
+        dropout_input: float = 0.0,
+        dropout_hidden: float = 0.0,
     ) -> None:
         super().__init__()
+        self.drop_input = _dropout(dropout_input)
         layers, fan_in = [], in_features
         for width in hidden:
-            layers.append(HiddenLayer(fan_in, width, norm, act))
+            layers.append(HiddenLayer(fan_in, width, norm, act, dropout_hidden))
             fan_in = width
         self.hidden = nn.Sequential(*layers)
         self.out = nn.Linear(fan_in, num_classes)
@@ -67,7 +81,10 @@ class MLP(nn.Module):
                     nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.hidden(x.flatten(1)))
+        x = x.flatten(1)
+        if self.drop_input is not None:
+            x = self.drop_input(x)
+        return self.out(self.hidden(x))
 
 
 @MODELS.register("mlp")
@@ -77,11 +94,14 @@ def mlp(
     image_size: int,
     hidden: list[int] | None = None,
     activation: str = "sigmoid",
-    norm: str = "none",
+    norm: Spec = "none",
     init_std: float | str = 0.1,
+    dropout_input: float = 0.0,
+    dropout_hidden: float = 0.0,
 ) -> nn.Module:
-    """784-100-100-100-10 (for 28x28x1) MLP; ``norm`` none|batch (BN before the nonlinearity)."""
+    """784-100-100-100-10 (for 28x28x1) MLP; any norm spec before the nonlinearity; per-layer dropout."""
     if not (init_std == "fan_in" or (isinstance(init_std, int | float) and init_std > 0)):
         raise ValueError(f"init_std must be a positive number or 'fan_in', got {init_std!r}")
     widths = list(hidden) if hidden is not None else [100, 100, 100]
-    return MLP(in_channels * image_size * image_size, widths, num_classes, norm, activation, init_std)
+    in_features = in_channels * image_size * image_size
+    return MLP(in_features, widths, num_classes, norm, activation, init_std, dropout_input, dropout_hidden)

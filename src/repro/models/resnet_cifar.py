@@ -12,6 +12,10 @@ Parameter counts at width 16 on 3-channel 32x32 input, 10 classes (checked in te
 Plain nets are the same stacks without shortcuts. Option A (identity shortcut; when the shape changes,
 stride-2 subsampling and zero-padded channels) adds no parameters, so plain and residual nets of one
 depth have exactly equal parameter counts.
+
+Options beyond the paper (defaults reproduce it): ``norm`` any norm spec (models/norms.py; "batch" as in the
+paper), ``init`` any init spec (models/init.py; "he" as in the paper), ``zero_init_residual`` sets gamma to 0
+in the second norm of every residual block (as the GN paper, Wu & He 2018, initialises its ResNets).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from repro.models import MODELS
-from repro.models.init import he_init_
+from repro.models.init import init_weights_, zero_gamma_last_
+from repro.models.norms import has_bias, make_norm
+from repro.models.specs import Spec
 
 
 class ZeroPadShortcut(nn.Module):
@@ -42,15 +48,21 @@ class ZeroPadShortcut(nn.Module):
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 conv-BN layers; the ReLU after the second comes after the shortcut addition."""
+    """Two 3x3 conv-norm layers; the ReLU after the second comes after the shortcut addition."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int, residual: bool) -> None:
+    def __init__(self, in_channels: int, out_channels: int, stride: int, residual: bool, norm: Spec) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
+        bias = has_bias(norm)
+        # The names bn1/bn2 are kept for every norm so state_dicts of the paper's nets stay as they were.
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=bias)
+        self.bn1 = make_norm(norm, out_channels, dims=2)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=bias)
+        self.bn2 = make_norm(norm, out_channels, dims=2)
         self.shortcut = ZeroPadShortcut(in_channels, out_channels, stride) if residual else None
+
+    def residual_norm(self) -> nn.Module | None:
+        """The norm whose output meets the shortcut (None in a plain block): zero_gamma_last_ zeroes it."""
+        return self.bn2 if self.shortcut is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -63,23 +75,35 @@ class BasicBlock(nn.Module):
 class CifarResNet(nn.Module):
     """A 3x3 stem, three stages of n blocks at widths (w, 2w, 4w), global average pool and a linear layer."""
 
-    def __init__(self, depth: int, width: int, residual: bool, in_channels: int, num_classes: int) -> None:
+    def __init__(
+        self,
+        depth: int,
+        width: int,
+        residual: bool,
+        in_channels: int,
+        num_classes: int,
+        norm: Spec = "batch",
+        init: Spec = "he",
+        zero_init_residual: bool = False,
+    ) -> None:
         super().__init__()
         if (depth - 2) % 6 != 0 or depth < 8:
             raise ValueError(f"depth must be 6n+2 with n >= 1 (20, 32, 44, 56, 110, ...), got {depth}")
         n = (depth - 2) // 6
-        self.stem = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
-        self.stem_bn = nn.BatchNorm2d(width)
+        self.stem = nn.Conv2d(in_channels, width, 3, 1, 1, bias=has_bias(norm))
+        self.stem_bn = make_norm(norm, width, dims=2)
         blocks: list[nn.Module] = []
         channels = width
         for stage, stage_width in enumerate((width, 2 * width, 4 * width)):
             for i in range(n):
                 stride = 2 if stage > 0 and i == 0 else 1
-                blocks.append(BasicBlock(channels, stage_width, stride, residual))
+                blocks.append(BasicBlock(channels, stage_width, stride, residual, norm))
                 channels = stage_width
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(channels, num_classes)
-        he_init_(self)
+        init_weights_(self, init)
+        if zero_init_residual:
+            zero_gamma_last_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.stem_bn(self.stem(x)))
@@ -96,7 +120,10 @@ def resnet_cifar(
     depth: int = 20,
     width: int = 16,
     residual: bool = True,
+    norm: Spec = "batch",
+    init: Spec = "he",
+    zero_init_residual: bool = False,
 ) -> nn.Module:
     """CIFAR ResNet (``residual=True``) or plain net (``residual=False``) of depth 6n+2 and base width."""
     del image_size  # global average pooling makes the net size-agnostic (28x28 and 32x32 both work)
-    return CifarResNet(depth, width, residual, in_channels, num_classes)
+    return CifarResNet(depth, width, residual, in_channels, num_classes, norm, init, zero_init_residual)

@@ -7,11 +7,11 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from repro.report.latex import default_mode, latex_escape, macro_name, newcommand, write_text
+from repro.report.latex import latex_escape, macro_name, newcommand, write_text
+from repro.runio import atomic_copy
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,9 @@ def build_pdf(paper_src_dir: Path, gen_dir: Path, out_pdf: Path, figures_dir: Pa
     if result.returncode != 0 or not built.exists():
         tail = _log_tail(build / f"{main.stem}.log", result)
         raise RuntimeError(f"latexmk failed ({result.returncode}) on {main}:\n{tail}")
-    out_pdf.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_pdf.name}.", dir=out_pdf.parent)
-    os.close(fd)
-    # Copy, not move: latexmk keeps its own copy to decide next time what is up to date.
-    shutil.copyfile(built, tmp)
-    os.chmod(tmp, default_mode())
-    os.replace(tmp, out_pdf)
+    # Copy, not move: latexmk keeps its own copy to decide next time what is up to date. The copy is
+    # atomic and leaves no temporary file behind if it fails.
+    atomic_copy(built, out_pdf)
     return True
 
 

@@ -93,7 +93,7 @@ def number_words(n: int) -> str:
 
 
 def macro_name(text: object) -> str:
-    """Letters-only CamelCase for a LaTeX macro: 'resnet20' -> 'ResnetTwenty', 'test_error' -> 'TestError'."""
+    """Letters-only CamelCase for a LaTeX macro: 'net20' -> 'NetTwenty', 'test_error' -> 'TestError'."""
     parts = re.findall(r"[A-Za-z]+|\d+", str(text))
     if not parts:
         raise ValueError(f"cannot make a macro name from {text!r}")
@@ -101,7 +101,7 @@ def macro_name(text: object) -> str:
 
 
 def macro_prefix(experiment: str) -> str:
-    """Macro prefix of an experiment: its leading letters, lower case ('he2016_depth' -> 'he')."""
+    """Macro prefix of an experiment: its leading letters, lower case ('smith2020_width' -> 'smith')."""
     match = re.match(r"[A-Za-z]+", experiment)
     if not match:
         raise ValueError(f"experiment name {experiment!r} must start with a letter")

@@ -7,6 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from repro.analysis import (
+    COMPLETED,
+    DIVERGED,
+    RUN_KEYS,
+    config_value,
+    final_values,
+    probe_final,
+    runs,
+    select,
+    status_counts,
+    summarize,
+)
 from repro.report.latex import (
     fmt_int,
     fmt_number,
@@ -18,18 +30,7 @@ from repro.report.latex import (
     newcommand,
     write_text,
 )
-from repro.report.names import DATA_SOURCE_LABELS, dataset_label, variant_label
-from repro.report.provenance import data_note, provenances_from_table
-from repro.report.results import (
-    COMPLETED,
-    DIVERGED,
-    final_values,
-    probe_final,
-    runs,
-    status_counts,
-    summarize,
-    variant_info,
-)
+from repro.report.provenance import DATA_SOURCE_LABELS, data_note, dataset_label, provenances_from_table
 
 METRIC_SHORT = {"error": "Err", "loss": "Loss", "accuracy": "Acc"}
 PERCENT_METRICS = {"error", "accuracy"}  # quoted with 2 decimals; everything else with 3 significant digits
@@ -57,18 +58,21 @@ def mean_sd_text(row: Mapping, metric: str) -> str:
     return f"{text} (n={int(row['n_ok'])}{extra})"
 
 
-def variant_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
-    """Per variant: status counts, label, params, and mean/sd/text of every final metric and probe."""
+def variant_macros(
+    table: pd.DataFrame, prefix: str, labels: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Per variant: status counts, label (from ``labels``, else the name), params, and mean/sd/text of every
+    final metric and probe."""
     out: dict[str, str] = {}
-    info = variant_info(table)
+    labels = labels or {}
     counts = status_counts(table)
     for variant in counts.index:
         name = prefix + macro_name(variant)
-        out[name + "Label"] = latex_escape(variant_label(variant))
+        out[name + "Label"] = latex_escape(labels.get(variant, variant))
         out[name + "NRuns"] = str(counts.loc[variant, "n_runs"])
         out[name + "NOk"] = str(counts.loc[variant, "n_ok"])
         out[name + "NDiverged"] = str(counts.loc[variant, "n_diverged"])
-        out[name + "Params"] = fmt_params(info.loc[variant, "params"], missing="--")
+        out[name + "Params"] = fmt_params(config_value(table, variant, "model.params"), missing="--")
     for split, metric, summary in _summaries(table):
         for variant, row in summary.iterrows():
             name = prefix + macro_name(variant) + metric_macro(split, metric)
@@ -82,15 +86,14 @@ def _summaries(table: pd.DataFrame):
     """(split, metric, per-variant summary) for final metrics and for probes (mean over the probe's rows)."""
     if table.empty or "source" not in table:
         return
-    metrics = table[table["source"] == "metrics"]
+    metrics = select(table, "metrics")
     for split, metric in metrics[["split", "metric"]].drop_duplicates().itertuples(index=False):
         yield split, metric, summarize(final_values(table, split, metric))
-    probes = table[table["source"] != "metrics"]
-    for source, metric in probes[["source", "metric"]].drop_duplicates().itertuples(index=False):
+    probes = table.loc[table["source"] != "metrics", ["source", "metric"]].drop_duplicates()
+    for source, metric in probes.itertuples(index=False):
         rows = probe_final(table, source, metric)
-        per_run = rows.groupby(["variant", "seed"], as_index=False)["value"].mean()
-        per_run = per_run.merge(runs(table), on=["variant", "seed"], how="left")
-        yield None, metric, summarize(per_run)
+        per_run = rows.groupby(RUN_KEYS, as_index=False)["value"].mean()
+        yield None, metric, summarize(per_run.merge(runs(table), on=RUN_KEYS, how="left"))
 
 
 def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
@@ -117,7 +120,7 @@ def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
 
 
 def reference_macros(reference: Mapping, prefix: str) -> dict[str, str]:
-    """Every scalar of the reference block: table6.resnet20 -> \\<prefix>RefTableSixResnetTwenty."""
+    """Every scalar of the reference block: table2.net20 -> \\<prefix>RefTableTwoNetTwenty."""
     out: dict[str, str] = {}
 
     def walk(node: object, path: list[str]) -> None:
@@ -139,12 +142,16 @@ def write_macros(
     reference: Mapping | None,
     out_tex: Path,
     prefix: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Write ``\\newcommand`` lines for every quotable number of one experiment; returns name -> body."""
+    """Write ``\\newcommand`` lines for every quotable number of one experiment; returns name -> body.
+
+    ``labels`` maps variants to display names (the paper plug-in's; default: the variant names).
+    """
     prefix = prefix or macro_prefix(experiment_name)
     macros = {
         **experiment_macros(table, prefix),
-        **variant_macros(table, prefix),
+        **variant_macros(table, prefix, labels),
         **reference_macros(reference or {}, prefix),
     }
     lines = [f"% Generated by repro.report.write_macros for {experiment_name}; do not edit."]

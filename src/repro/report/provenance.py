@@ -1,4 +1,4 @@
-"""Dataset provenance in words: which data each build used, and every substitution or fallback."""
+"""Dataset provenance in words: dataset names, which data each build used, every substitution or fallback."""
 
 from __future__ import annotations
 
@@ -8,9 +8,25 @@ from pathlib import Path
 import pandas as pd
 
 from repro.report.latex import latex_escape, newcommand, write_text
-from repro.report.names import DATA_SOURCE_LABELS, dataset_label
 
 FALLBACK = "fallback"
+DATASET_LABELS = {
+    "cifar10": "CIFAR-10",
+    "fashion_mnist": "Fashion-MNIST",
+    "fashion_mnist_subset": "Fashion-MNIST subset",
+    "mnist": "MNIST",
+}
+DATA_SOURCE_LABELS = {
+    "cache": "local cache",
+    "mirror": "local mirror",
+    "download": "download",
+    "fallback": "subset shipped with the package",
+}
+
+
+def dataset_label(name: object) -> str:
+    """'cifar10' -> 'CIFAR-10'; unknown names are returned unchanged."""
+    return DATASET_LABELS.get(str(name), str(name))
 
 
 def provenances_from_table(table: pd.DataFrame, experiment: str | None = None) -> list[dict]:

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from repro.report.latex import latex_escape, write_text
-from repro.report.names import dataset_label
-from repro.report.provenance import short_note
+from repro.report.provenance import dataset_label, short_note
 
 # slug -> (row label, parts). A part is (template, dotted config key); parts whose key no run config has,
-# or whose value is None, are left out. Slugs match the experiment file's `paper_protocol` keys.
+# or whose value is None, are left out. Slugs match the experiment file's `paper_protocol` keys. The core
+# covers what every run config has; a paper's plug-in adds rows of its own (placed between the training
+# rows and the preprocessing rows), and `paper_protocol` may declare more as {label, paper, config}.
 Part = tuple[str, str]
-SETUP_ROWS: dict[str, tuple[str, list[Part]]] = {
+TRAINING_ROWS: dict[str, tuple[str, list[Part]]] = {
     "scale": ("Scale", [("{}", "scale")]),
     "dataset": ("Dataset", []),  # built from data.name and data.requested
     "train_subset": ("Training images", [("{} (fixed subset)", "data.train_subset")]),
@@ -36,15 +37,15 @@ SETUP_ROWS: dict[str, tuple[str, list[Part]]] = {
             ("decay {}x faster", "schedule.decay_speedup"),
         ],
     ),
-    "depths": ("Depths", [("{}", "model.depth")]),
-    "width": ("Width", [("base {}", "model.width")]),
+}
+DATA_ROWS: dict[str, tuple[str, list[Part]]] = {
     "augmentation": (
         "Preprocessing",
         [("{}", "data.normalize"), ("pad {} and crop", "data.pad"), ("flip: {}", "data.flip")],
     ),
     "seeds": ("Seeds", []),  # count and list of the runs' seeds
 }
-# Readable text for particular values of a key, used instead of the part's template.
+# Readable text for particular values of a key, used instead of the part's template (plug-ins add more).
 VALUE_TEXT: dict[str, dict[object, str]] = {
     "data.train_subset": {None: "full training set"},
     "data.val_size": {0: "none"},
@@ -79,9 +80,9 @@ def _fmt_value(value: object) -> str:
     return str(value)
 
 
-def _part_text(configs: list[dict], template: str, key: str) -> str | None:
+def _part_text(configs: list[dict], template: str, key: str, value_text: Mapping) -> str | None:
     """One part of a row: the distinct values of ``key`` over the configs, or None if none has it."""
-    special = VALUE_TEXT.get(key, {})
+    special = value_text.get(key, {})
     texts = []
     for config in configs:
         if key not in config:
@@ -95,8 +96,9 @@ def _part_text(configs: list[dict], template: str, key: str) -> str | None:
     return ", ".join(distinct) if distinct else None
 
 
-def ours_cell(slug: str, configs: list[dict], parts: list[Part]) -> str:
+def ours_cell(slug: str, configs: list[dict], parts: list[Part], value_text: Mapping | None = None) -> str:
     """The LaTeX text of this build's protocol for one row ('--' where the configs say nothing)."""
+    value_text = VALUE_TEXT if value_text is None else value_text
     if slug == "dataset":
         # Without data.requested the config cannot say whether this is the paper's dataset: name it only.
         notes = [
@@ -117,20 +119,31 @@ def ours_cell(slug: str, configs: list[dict], parts: list[Part]) -> str:
     if slug == "seeds":
         seeds = sorted({int(c["seed"]) for c in configs if "seed" in c})
         return f"{len(seeds)} ({', '.join(map(str, seeds))})" if seeds else "--"
-    texts = [text for template, key in parts if (text := _part_text(configs, template, key)) is not None]
+    texts = [
+        t for template, key in parts if (t := _part_text(configs, template, key, value_text)) is not None
+    ]
     return latex_escape("; ".join(texts)) if texts else "--"
 
 
-def setup_table_tex(runs_meta: list[dict], paper_protocol: Mapping | None, out_tex: Path) -> Path:
+def setup_table_tex(
+    runs_meta: list[dict],
+    paper_protocol: Mapping | None,
+    out_tex: Path,
+    rows: Mapping[str, tuple[str, list[Part]]] | None = None,
+    value_text: Mapping[str, Mapping[object, str]] | None = None,
+) -> Path:
     """A booktabs tabular of our protocol against the paper's, one row per aspect (scale, data, length, ...).
 
     ``runs_meta`` are resolved run configs (config.json, nested or dotted). ``paper_protocol`` (the
-    experiment file's block) maps a row slug of SETUP_ROWS to the paper's text, or any other slug to
-    {paper: text, label: row label, config: [dotted keys]} for a row of its own.
+    experiment file's block) maps a row slug to the paper's text, or any slug to {paper: text, label: row
+    label, config: [dotted keys]}. ``rows`` and ``value_text`` are a paper plug-in's additions to the core
+    rows and value texts.
     """
     configs = [flatten(c) for c in runs_meta]
     paper_protocol = paper_protocol or {}
-    slugs = list(dict.fromkeys([*SETUP_ROWS, *paper_protocol]))
+    known = {**TRAINING_ROWS, **(rows or {}), **DATA_ROWS}
+    texts = {**VALUE_TEXT, **{k: {**VALUE_TEXT.get(k, {}), **v} for k, v in (value_text or {}).items()}}
+    slugs = list(dict.fromkeys([*known, *paper_protocol]))
     lines = [
         "% Generated by repro.report.setup_table_tex; do not edit.",
         r"\begin{tabular}{@{}l *{2}{>{\raggedright\arraybackslash}p{6.2cm}}@{}}",
@@ -140,13 +153,13 @@ def setup_table_tex(runs_meta: list[dict], paper_protocol: Mapping | None, out_t
     ]
     for slug in slugs:
         entry = paper_protocol.get(slug)
-        label, parts = SETUP_ROWS.get(slug, (slug.replace("_", " ").capitalize(), []))
+        label, parts = known.get(slug, (slug.replace("_", " ").capitalize(), []))
         if isinstance(entry, Mapping):
             label = entry.get("label", label)
             keys = entry.get("config") or []
             parts = [("{}", key) for key in ([keys] if isinstance(keys, str) else keys)] or parts
             entry = entry.get("paper")
-        ours = ours_cell(slug, configs, parts)
+        ours = ours_cell(slug, configs, parts, texts)
         if ours == "--" and entry is None:
             continue  # neither side has anything to say about this aspect
         paper = latex_escape(entry) if entry is not None else "--"

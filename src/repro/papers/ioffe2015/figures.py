@@ -1,8 +1,6 @@
 """Ioffe & Szegedy 2015 figures: Fig. 1(a) accuracy, its lr/init sensitivity, Fig. 1(b, c) percentiles, proxy.
 
-Variant names follow the experiment files: ``nobn``/``bn`` are the main MNIST pair; the other MNIST
-variants are paired by their config (same lr and init, norm none vs batch). Test accuracy is 100 minus the
-logged test error.
+Test accuracy is 100 minus the logged test error.
 """
 
 from __future__ import annotations
@@ -13,7 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from repro.figures.common import plot_band, plot_diverged, run_label, seed_matrix, thin
+from repro.analysis import COMPLETED, DIVERGED, curves, select, status_counts
+from repro.figures.common import plot_band, plot_diverged, run_label, thin
 from repro.figures.style import (
     BAND_ALPHA,
     ONE_COLUMN,
@@ -25,32 +24,17 @@ from repro.figures.style import (
     save_figure,
     thousands_axis,
 )
-from repro.report.results import COMPLETED, select, status_counts
+from repro.papers.ioffe2015 import ARMS, LABELS, PAPER
 
 MAIN = ("nobn", "bn")
-LABELS = {
-    "nobn": "baseline (no BN)", "bn": "BN",
-    "nobn_base": "no BN (Inception)", "bn_base": "BN-Baseline", "bn_x5": "BN-x5", "bn_x30": "BN-x30",
-    "bn_x5_sigmoid": "BN-x5-Sigmoid", "nobn_x5": "no BN, 5x lr", "nobn_sigmoid": "no BN, sigmoid",
-}  # fmt: skip
 SHORT = {"nobn": "no BN", "bn": "BN"}
-ARM_COLORS = dict(zip(list(LABELS)[2:], PALETTE, strict=False))
+ARM_COLORS = dict(zip(ARMS, PALETTE, strict=False))
 PAIR_COLORS = {"nobn": PALETTE[1], "bn": PALETTE[0]}
-BANDS = ((15.0, 85.0), (50.0, 50.0))
-
-
-def _with_status(table: pd.DataFrame) -> pd.DataFrame:
-    if table.empty or "status" in table:
-        return table
-    return table.assign(status=COMPLETED)
-
-
-def _accuracy(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.assign(value=100.0 - rows["value"])
+TEST_ERROR = {"split": "test", "metric": "error"}
 
 
 def _label(variant: str, counts: pd.DataFrame) -> str:
-    return run_label(variant, counts).replace(variant, LABELS.get(variant, variant), 1)
+    return run_label(LABELS.get(variant, variant), variant, counts)
 
 
 def _steps_axis(ax: Axes, table: pd.DataFrame) -> None:
@@ -65,22 +49,21 @@ def accuracy_panel(ax: Axes, table: pd.DataFrame, variants: list[str], colors: d
     counts = status_counts(table)
     drawn = False
     for variant in variants:
-        rows = _accuracy(select(table, "metrics", variant=variant, split="test", metric="error"))
-        if rows.empty:
+        if select(table, "metrics", variant=variant, **TEST_ERROR).empty:
             continue
         color = colors.get(variant, "0.3")
-        matrix = thin(seed_matrix(rows, "step"))
+        matrix = thin(100.0 - curves(table, TEST_ERROR, variant))
         if matrix.empty:
             ax.plot([], [], color=color, label=_label(variant, counts), **TEST_STYLE)
         plot_band(ax, matrix, color, TEST_STYLE, _label(variant, counts) if not matrix.empty else None)
-        plot_diverged(ax, rows, "step", color, TEST_STYLE)
+        plot_diverged(ax, 100.0 - curves(table, TEST_ERROR, variant, status=DIVERGED), color, TEST_STYLE)
         drawn = True
     return drawn
 
 
+@PAPER.figure("ioffe2015_mnist_accuracy")
 def mnist_accuracy(table: pd.DataFrame, out_pdf: Path) -> None:
     """Fig. 1(a) analog: test accuracy against steps, BN vs baseline, mean over seeds with min-max band."""
-    table = _with_status(table)
     fig, ax = new_figure(ONE_COLUMN, 2.3)
     if table.empty or not accuracy_panel(ax, table, list(MAIN), PAIR_COLORS):
         no_runs(ax)
@@ -110,16 +93,17 @@ def bn_pairs(table: pd.DataFrame, key: str, fixed: str) -> dict[object, tuple[st
 
 def gap_matrix(table: pd.DataFrame, nobn: str, bn: str) -> pd.DataFrame:
     """BN minus no-BN test accuracy (points) per step x seed, over seeds where both runs completed."""
-    a = seed_matrix(select(table, "metrics", variant=bn, split="test", metric="error"), "step")
-    b = seed_matrix(select(table, "metrics", variant=nobn, split="test", metric="error"), "step")
+    a, b = curves(table, TEST_ERROR, bn), curves(table, TEST_ERROR, nobn)
+    if a.empty or b.empty:
+        return pd.DataFrame()
     seeds = a.columns.intersection(b.columns)
     steps = a.index.intersection(b.index)
     return (b.loc[steps, seeds] - a.loc[steps, seeds]) if len(seeds) else pd.DataFrame()
 
 
+@PAPER.figure("ioffe2015_mnist_lr")
 def mnist_lr(table: pd.DataFrame, out_pdf: Path) -> None:
     """Sensitivity: BN minus baseline test accuracy against steps, per lr (left) and per init std (right)."""
-    table = _with_status(table)
     fig, axes = new_figure(TWO_COLUMN, 2.4, 1, 2, sharey=True)
     panels = (("optim.lr", "model.init_std", "lr"), ("model.init_std", "optim.lr", "init std"))
     for ax, (key, fixed, name) in zip(axes, panels, strict=True):
@@ -154,12 +138,11 @@ def _num(value: object) -> float:
 
 def percentile_series(table: pd.DataFrame, variant: str) -> tuple[pd.DataFrame, int | None]:
     """A variant's percentile rows as (unit, step) x q for its lowest completed seed, and that seed."""
-    rows = select(table, "percentiles", variant=variant)
-    rows = rows[rows["status"] == COMPLETED] if not rows.empty else rows
+    rows = select(table, "percentiles", status=COMPLETED, variant=variant)
     if rows.empty:
         return pd.DataFrame(), None
     seed = int(rows["seed"].min())
-    rows = rows[rows["seed"] == seed]
+    rows = select(rows, "percentiles", seed=seed)
     return rows.pivot_table(index=["unit", "step"], columns="q", values="value"), seed
 
 
@@ -174,7 +157,6 @@ def draw_percentiles(ax: Axes, series: pd.DataFrame, color) -> None:
 
 def _percentile_grid(table: pd.DataFrame, out_pdf: Path, all_units: bool) -> None:
     """Rows: baseline and BN; columns: the first unit (Fig. 1b, c) or every probed unit."""
-    table = _with_status(table)
     data = {v: percentile_series(table, v) for v in MAIN}
     units = sorted({u for s, _ in data.values() if not s.empty for u in s.index.get_level_values(0)})
     units = units if all_units else units[:1]
@@ -205,19 +187,21 @@ def _percentile_grid(table: pd.DataFrame, out_pdf: Path, all_units: bool) -> Non
     save_figure(fig, out_pdf)
 
 
+@PAPER.figure("ioffe2015_mnist_percentiles")
 def mnist_percentiles(table: pd.DataFrame, out_pdf: Path) -> None:
     """Fig. 1(b, c) analog: 15th, 50th and 85th percentile of one last-layer sigmoid's input over training."""
     _percentile_grid(table, out_pdf, all_units=False)
 
 
+@PAPER.figure("ioffe2015_mnist_units")
 def mnist_units(table: pd.DataFrame, out_pdf: Path) -> None:
     """Fig. 1(b, c) for every probed unit: baseline (top row) and BN (bottom row), one column per unit."""
     _percentile_grid(table, out_pdf, all_units=True)
 
 
+@PAPER.figure("ioffe2015_ablation_curves")
 def ablation_curves(table: pd.DataFrame, out_pdf: Path) -> None:
     """Fig. 2 analog for the proxy: test accuracy against steps for every arm; diverged runs drawn faint."""
-    table = _with_status(table)
     fig, ax = new_figure(TWO_COLUMN, 2.8)
     variants = [v for v in ARM_COLORS if "variant" in table and v in set(table["variant"])]
     others = sorted(set(table["variant"]) - set(variants)) if "variant" in table else []

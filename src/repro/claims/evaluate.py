@@ -1,0 +1,86 @@
+"""Evaluating an experiment's claims on its tidy table: one row per claim with its verdict and its numbers.
+
+A claim's verdict is the weakest verdict of its checks (``repro.claims.verdicts.ORDER``); the numbers
+beside it (effect, interval, seed agreement, seeds that would resolve it) are those of the deciding
+comparison: the first comparison, in check order, that carries the claim's verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from repro.claims.registry import CHECKS
+from repro.claims.verdicts import Comparison, Outcome, weakest
+
+CLAIM_COLUMNS = [
+    "experiment", "paper", "id", "statement", "asserted", "result", "measured", "evidence",
+    "basis", "effect", "interval_low", "interval_high", "interval_method", "agreement", "seeds_needed",
+]  # fmt: skip
+
+
+@dataclass
+class ClaimResult:
+    """A claim's verdict, its measured text, and the outcome of each of its checks."""
+
+    result: str
+    measured: str
+    outcomes: list[Outcome]
+
+    @property
+    def deciding(self) -> Comparison | None:
+        """The comparison whose verdict is the claim's (None when the claim is not evaluable)."""
+        for outcome in self.outcomes:
+            if outcome.verdict == self.result and outcome.deciding is not None:
+                return outcome.deciding
+        return None
+
+
+def run_check(check: Mapping[str, Any], table: pd.DataFrame) -> Outcome:
+    """Evaluate one check (already validated against the registry) on a tidy table."""
+    return CHECKS.get(check["kind"])(check, table)
+
+
+def assess_claim(claim: Mapping[str, Any], table: pd.DataFrame) -> ClaimResult:
+    """The verdict, measured text and check outcomes of one claim."""
+    outcomes = [run_check(check, table) for check in claim["checks"]]
+    measured = "; ".join(outcome.text for outcome in outcomes)
+    return ClaimResult(weakest(o.verdict for o in outcomes), measured, outcomes)
+
+
+def evaluate_claim(claim: Mapping[str, Any], table: pd.DataFrame) -> tuple[str, str]:
+    """(verdict, measured text) of one claim."""
+    result = assess_claim(claim, table)
+    return result.result, result.measured
+
+
+def claim_row(result: ClaimResult) -> dict[str, Any]:
+    """The numeric columns of a claim's row: those of its deciding comparison (empty when none)."""
+    c = result.deciding
+    if c is None:
+        return {key: None for key in CLAIM_COLUMNS[7:]}
+    est = c.estimate
+    return {
+        "evidence": c.evidence(), "basis": c.label, "effect": est.effect,
+        "interval_low": est.low if est.has_interval else None,
+        "interval_high": est.high if est.has_interval else None,
+        "interval_method": est.method, "agreement": c.agreement, "seeds_needed": c.seeds_needed,
+    }  # fmt: skip
+
+
+def evaluate_claims(experiment: Mapping[str, Any], table: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """Evaluate every claim of an experiment (its parsed file) on its tidy table at ``scale``."""
+    rows = []
+    for claim in experiment.get("claims") or []:
+        result = assess_claim(claim, table)
+        rows.append({
+            "experiment": experiment["name"], "paper": (experiment.get("paper") or {}).get("key", ""),
+            "id": claim["id"], "statement": claim["statement"],
+            "asserted": scale in (claim.get("assert_at") or []),
+            "result": result.result, "measured": result.measured, **claim_row(result),
+        })  # fmt: skip
+    frame = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return frame.astype({"seeds_needed": "Int64"})

@@ -1,0 +1,92 @@
+"""Loss (task) registry: the training loss, its summed form for evaluation, and a task's error if it has one.
+
+``train.loss`` names the entry; training and evaluation use the same one.
+
+- ``cross_entropy`` (default): classification; targets are int64 class labels. Metrics ``loss`` (mean
+  cross-entropy) and ``error`` (% of examples whose arg-max output is not the label).
+- ``sum_squared_error``: regression; targets are float vectors shaped like the output. The loss of one
+  example is its squared error summed over the output dimensions; the training loss is its mean over the
+  batch and the reported ``loss`` its mean over the split. Regression has no error rate, so no ``error``
+  metric is written (and the error-threshold warm-up cannot be used). Papers that sum the loss over the
+  batch as well (full-batch deep linear nets) get the same dynamics with lr multiplied by the batch size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from repro.registry import Registry
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A task's loss: ``mean`` (training), ``total`` (summed over examples) and ``wrong`` (evaluation)."""
+
+    name: str
+    mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    total: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    wrong: Callable[[torch.Tensor, torch.Tensor], int] | None  # misclassified examples; None: no error
+
+    @property
+    def has_error(self) -> bool:
+        """Whether the task has an error rate (classification) to report."""
+        return self.wrong is not None
+
+
+LOSSES: Registry[Loss] = Registry("loss")
+
+
+def _wrong_labels(output: torch.Tensor, target: torch.Tensor) -> int:
+    return (output.argmax(1) != target).sum().item()
+
+
+def _squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-example squared error summed over the output dimensions."""
+    return (output - target.view_as(output)).pow(2).flatten(1).sum(1)
+
+
+LOSSES.register("cross_entropy")(
+    Loss(
+        "cross_entropy",
+        mean=F.cross_entropy,
+        total=lambda output, target: F.cross_entropy(output, target, reduction="sum"),
+        wrong=_wrong_labels,
+    )
+)
+LOSSES.register("sum_squared_error")(
+    Loss(
+        "sum_squared_error",
+        mean=lambda output, target: _squared_error(output, target).mean(),
+        total=lambda output, target: _squared_error(output, target).sum(),
+        wrong=None,
+    )
+)
+
+
+def get_loss(name: str) -> Loss:
+    """The loss registered as ``name``."""
+    return LOSSES.get(name)
+
+
+@torch.inference_mode()
+def evaluate(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int, loss: Loss | None = None
+) -> tuple[float | None, float]:
+    """(error % or None when the task has none, mean loss) of ``model`` in eval mode on ``x, y``."""
+    loss = loss or LOSSES.get("cross_entropy")
+    was_training = model.training
+    model.eval()
+    wrong, loss_sum = 0, 0.0
+    for start in range(0, len(x), batch_size):
+        output = model(x[start : start + batch_size])
+        target = y[start : start + batch_size]
+        loss_sum += loss.total(output, target).item()
+        if loss.wrong is not None:
+            wrong += loss.wrong(output, target)
+    model.train(was_training)
+    error = 100.0 * wrong / len(x) if loss.has_error else None
+    return error, loss_sum / len(x)

@@ -1,0 +1,96 @@
+"""Specs in model configs: a registry name (``"batch"``) or a mapping (``{name: group, groups: 8}``)
+
+A builder's keyword-only parameters are its options; their type hints are what a config value is checked
+against, so a new registry entry declares its options once, in its signature.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from repro.config import ConfigError
+from repro.registry import Registry
+
+Spec = str | Mapping[str, Any]
+
+
+def split_spec(spec: Spec) -> tuple[str, dict[str, Any]]:
+    """The (name, options) of a spec; a plain string has no options."""
+    if isinstance(spec, str):
+        return spec, {}
+    options = dict(spec)
+    return options.pop("name"), options
+
+
+def spec_name(spec: Spec) -> str:
+    """The registry name of a spec."""
+    return split_spec(spec)[0]
+
+
+def builder_options(builder: Callable[..., Any]) -> dict[str, inspect.Parameter]:
+    """The builder's keyword-only parameters: the options a spec may set."""
+    params = inspect.signature(builder).parameters.values()
+    return {p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    # bool is an int subclass, but `groups: true` is a typo, not a count.
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return True  # unannotated or composite: left to the builder
+
+
+def check_spec(registry: Registry[Any], spec: Any, key: str, where: str) -> None:
+    """Raise ConfigError naming ``key`` (e.g. ``model.norm.groups``) and ``where`` for a bad spec."""
+    if isinstance(spec, str):
+        name, options = spec, {}
+    elif isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise ConfigError(f"key '{key}.name' is missing in {where}")
+        name, options = split_spec(spec)
+        if not isinstance(name, str):
+            raise ConfigError(f"'{key}.name' must be a string in {where}, got {name!r}")
+    else:
+        raise ConfigError(
+            f"'{key}' must be a {registry.kind} name or a mapping with 'name' in {where}, "
+            f"got {type(spec).__name__} ({spec!r})"
+        )
+    if name not in registry:
+        raise ConfigError(
+            f"unknown {registry.kind} '{name}' at '{key}' in {where}; valid: {registry.names()}"
+        )
+    builder = registry.get(name)
+    allowed = builder_options(builder)
+    hints = typing.get_type_hints(builder)
+    for option, value in options.items():
+        if option not in allowed:
+            raise ConfigError(
+                f"unknown option '{key}.{option}' for {registry.kind} '{name}' in {where}; "
+                f"valid options: {sorted(allowed)}"
+            )
+        hint = hints.get(option)
+        if hint is not None and not _type_ok(value, hint):
+            raise ConfigError(
+                f"'{key}.{option}' must be {getattr(hint, '__name__', hint)} in {where}, "
+                f"got {type(value).__name__} ({value!r})"
+            )
+    for option, param in allowed.items():
+        if param.default is inspect.Parameter.empty and option not in options:
+            raise ConfigError(f"key '{key}.{option}' is required for {registry.kind} '{name}' in {where}")
+
+
+def check_name(registry: Registry[Any], name: Any, key: str, where: str) -> None:
+    """Raise ConfigError naming ``key`` and ``where`` unless ``name`` is registered."""
+    if not isinstance(name, str) or name not in registry:
+        raise ConfigError(
+            f"unknown {registry.kind} {name!r} at '{key}' in {where}; valid: {registry.names()}"
+        )

@@ -1,0 +1,69 @@
+"""The claims table (LaTeX) and the end-of-run summary show verdict, effect, interval and seed agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from repro.claims import CLAIM_COLUMNS, evaluate_claims
+from repro.report.claims_table import claims_tex
+from repro.workflow import claims_summary
+
+METRIC = {"split": "train", "metric": "error"}
+
+
+def claims_csv(tmp_path: Path) -> Path:
+    """claims.csv of two papers' claims on a toy table: one reproduced and asserted, one within the noise."""
+    rows = []
+    for variant, values in {"a": [10.0, 10.2, 9.9], "b": [15.0, 15.1, 14.8], "c": [10.0, 13.0, 9.0]}.items():
+        for seed, value in enumerate(values):
+            rows.append({"variant": variant, "seed": seed, "status": "completed", "source": "metrics",
+                         "step": 10, "split": "train", "metric": "error", "value": value})  # fmt: skip
+    table = pd.DataFrame(rows)
+    frames = []
+    for name, key, claim in (
+        ("e1", "he2016", {"id": "R1", "statement": "a < b & 5% gap", "assert_at": ["quick"],
+                          "checks": [{"kind": "pairwise_less", "pairs": [["a", "b"]], "metric": METRIC}]}),
+        ("e2", "wu2018", {"id": "G1", "statement": "c < b", "assert_at": ["quick"],
+                          "checks": [{"kind": "pairwise_less", "pairs": [["c", "b"]], "margin": 2.0,
+                                      "metric": METRIC}]}),
+    ):  # fmt: skip
+        frames.append(
+            evaluate_claims({"name": name, "paper": {"key": key}, "claims": [claim]}, table, "quick")
+        )
+    path = tmp_path / "claims.csv"
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def test_claims_csv_columns(tmp_path: Path) -> None:
+    claims = pd.read_csv(claims_csv(tmp_path))
+    assert list(claims.columns) == CLAIM_COLUMNS
+    assert list(claims["result"]) == ["reproduced", "direction only"]
+
+
+def test_claims_table_groups_by_paper_and_shows_the_evidence(tmp_path: Path) -> None:
+    text = claims_tex(claims_csv(tmp_path), tmp_path / "claims.tex").read_text()
+    assert r"\multicolumn{6}{@{}l}{\textbf{he2016}}" in text and r"\textbf{wu2018}" in text
+    assert r"R1 & a \textless{} b \& 5\% gap & yes & reproduced & +4.93 [" in text
+    row = next(line for line in text.splitlines() if line.startswith("G1 & "))
+    assert " & yes & direction only & " in row and "3/3 seeds" in row and "seeds would resolve it" in row
+    assert r"\claimsVerdictNote" in text and "longtable" in text and r"\toprule" in text
+
+
+def test_claims_table_reads_a_csv_without_the_evidence_columns(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    pd.DataFrame([["e", "he2016", "R1", "s", True, "reproduced", "40.0 vs 18.25"]],
+                 columns=CLAIM_COLUMNS[:7]).to_csv(old, index=False)  # fmt: skip
+    text = claims_tex(old, tmp_path / "old.tex").read_text()
+    assert "R1 & s & yes & reproduced &  & 40.0 vs 18.25" in text
+
+
+def test_summary_flags_an_asserted_claim_that_is_not_reproduced(tmp_path: Path) -> None:
+    lines = claims_summary(claims_csv(tmp_path))
+    assert lines[0].startswith("  he2016 R1: reproduced (+4.93 [") and lines[0].endswith(
+        "(asserted at this scale)"
+    )
+    assert lines[1].startswith("  wu2018 G1: direction only (") and "3/3 seeds" in lines[1]
+    assert lines[1].endswith("<-- ASSERTED at this scale, NOT REPRODUCED")

@@ -1,0 +1,185 @@
+"""Sweeps (`grid:`), derived settings (epochs, lr scaled by batch) and strict experiment files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from repro.config import ConfigError
+from repro.derived import resolve_derived
+from repro.experiments import expand_runs, load_experiment, resolve_run
+from repro.sweeps import expand_grid, value_name
+
+from .conftest import REPO
+
+EXPERIMENTS = REPO / "configs" / "experiments"
+
+
+def write_experiment(tmp_path: Path, name: str = "toy", **extra) -> Path:
+    """A small valid experiment file (MLP on MNIST) with ``extra`` top-level keys."""
+    doc = {
+        "name": name,
+        "paper": {"key": "toy", "citation": "A toy paper"},
+        "base": {
+            "data": {"name": "mnist", "pad": 0, "flip": False, "normalize": "none"},
+            "model": {"name": "mlp", "hidden": [8], "norm": "none"},
+            "train": {"steps": 10, "batch_size": 32},
+        },
+        "claims": [],
+        **extra,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_value_names_read_well() -> None:
+    assert [value_name(v) for v in (0.1, 1.0, 32, 1e-5, True, "group")] == [
+        "0.1", "1", "32", "1e-05", "true", "group",
+    ]  # fmt: skip
+
+
+def test_grid_crossed_with_variants_names_every_combination() -> None:
+    variants = {"small": [{"model": {"hidden": [4]}}], "big": [{"model": {"hidden": [64]}}]}
+    grid = {
+        "variants": ["small"],
+        "axes": {"model.norm": ["none", "batch"], "train.batch_size": {"label": "b", "values": [32, 2]}},
+    }
+    generated, axes = expand_grid(grid, variants, "test")
+    assert list(generated) == ["small_none_b32", "small_none_b2", "small_batch_b32", "small_batch_b2"]
+    assert axes["small_batch_b2"] == {"model.norm": "batch", "train.batch_size": 2}
+    assert generated["small_batch_b2"] == [
+        {"model": {"hidden": [4]}},
+        {"model": {"norm": "batch"}},
+        {"train": {"batch_size": 2}},
+    ]
+
+
+def test_standalone_grid_with_default_labels_and_named_values() -> None:
+    grid = [
+        {"axes": {"optim.lr": [0.1, 0.01]}},
+        {"axes": {"model.init_std": {"values": {"fanin": "fan_in", "std0.1": 0.1}}}},
+    ]
+    generated, _ = expand_grid(grid, {}, "test")
+    assert list(generated) == ["lr0.1", "lr0.01", "fanin", "std0.1"]
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"axes": {"optim.lr": [0.1]}, "variants": ["nope"]}, "not a variant"),
+        ({"axes": {"optim.lr": [0.1]}, "extra": 1}, "unknown key 'grid[0].extra'"),
+        ({"axes": {"optim.lr": {"vals": [0.1]}}}, "unknown key 'grid[0].axes.optim.lr.vals'"),
+        ({"axes": {"optim.lr": []}}, "has no values"),
+        ({"axes": {"model.hidden": [[4], [8]]}}, "needs a name"),
+        ({"axes": {"model.norm": {"label": "", "values": ["a", "a"]}}}, "already exists"),
+    ],
+)
+def test_bad_grids_name_the_problem(grid: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        expand_grid(grid, {"base": [{}]}, "test")
+
+
+def test_grid_name_clashing_with_a_listed_variant_is_refused(tmp_path: Path) -> None:
+    path = write_experiment(tmp_path, variants={"lr0.1": {}}, grid={"axes": {"optim.lr": [0.1]}})
+    with pytest.raises(ConfigError, match="'lr0.1', which already exists"):
+        load_experiment(path)
+
+
+def test_grid_variants_resolve_and_scales_may_pick_them(tmp_path: Path) -> None:
+    path = write_experiment(
+        tmp_path,
+        variants={"base": {}},
+        grid={"variants": ["base"], "axes": {"optim.lr": [0.5, 0.05]}},
+        scales={"smoke": {"variants": ["base_lr0.05"], "seeds": [0]}},
+    )
+    experiment = load_experiment(path)
+    assert experiment.variant_names("quick") == ["base", "base_lr0.5", "base_lr0.05"]
+    (run,) = expand_runs(experiment, "smoke")
+    assert run.variant == "base_lr0.05" and run.config.optim.lr == 0.05
+
+
+def test_ioffe_grid_generates_the_hand_written_variants_of_before() -> None:
+    experiment = load_experiment(EXPERIMENTS / "ioffe2015_mnist.yaml")
+    expected = {"nobn", "bn"} | {
+        f"{arm}_{suffix}"
+        for arm in ("nobn", "bn")
+        for suffix in ("lr0.1", "lr0.5", "lr1", "std0.01", "fanin")
+    }
+    assert set(experiment.variants) == expected
+    cfg = resolve_run(experiment, "bn_fanin", 0, "quick")
+    assert cfg.model["norm"] == "batch" and cfg.model["init_std"] == "fan_in" and cfg.probes == []
+
+
+def test_epochs_become_iterations_for_the_training_set_size() -> None:
+    raw = {
+        "data": {"name": "cifar10", "train_subset": 1000},
+        "train": {"batch_size": 64, "epochs": 3, "eval_every_epochs": 0.5},
+        "schedule": {"milestone_epochs": [1.5, 2.25]},
+    }
+    out = resolve_derived(raw, "test")
+    assert out["train"]["steps"] == 47  # ceil(3 * 1000 / 64)
+    assert out["train"]["eval_every"] == 8  # ceil(0.5 * 15.625)
+    assert out["schedule"]["milestones"] == [24, 36]
+    # The whole CIFAR-10 training set less a validation split, when no subset is set.
+    full = resolve_derived({"data": {"name": "cifar10", "val_size": 5000}, "train": {"batch_size": 128,
+                            "epochs": 1}}, "test")  # fmt: skip
+    assert full["train"]["steps"] == 352  # ceil(45000 / 128)
+
+
+def test_lr_scales_linearly_with_batch_and_resolution_is_idempotent() -> None:
+    raw = {"data": {"name": "cifar10"}, "optim": {"lr": 0.1, "lr_reference_batch": 32},
+           "train": {"batch_size": 8, "epochs": 2}}  # fmt: skip
+    once = resolve_derived(raw, "test")
+    assert once["optim"]["lr"] == pytest.approx(0.025) and once["optim"]["lr_base"] == 0.1
+    assert resolve_derived(once, "test") == once
+
+
+def test_epochs_need_a_known_training_set_size() -> None:
+    with pytest.raises(ConfigError, match="training-set size"):
+        resolve_derived({"data": {"name": "unknown_set"}, "train": {"epochs": 1}}, "file.yaml")
+    with pytest.raises(ConfigError, match="'train.epochs'"):
+        resolve_derived({"data": {"name": "mnist"}, "train": {"epochs": -1}}, "file.yaml")
+
+
+def test_duplicate_keys_and_missing_files_are_clear_errors(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: dup\nvariants:\n  a: {}\n  a: {optim: {lr: 1}}\n")
+    with pytest.raises(ConfigError, match=r"key .a. is given twice .*\(line 4\)"):
+        load_experiment(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_experiment(tmp_path / "missing.yaml")
+
+
+def test_the_schema_is_the_one_list_of_top_level_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="dataset"):
+        load_experiment(write_experiment(tmp_path, dataset="mnist"))
+
+
+def _digest(configs: dict[str, dict]) -> str:
+    return hashlib.sha256(json.dumps(configs, sort_keys=True).encode()).hexdigest()
+
+
+def test_he_and_ioffe_runs_keep_their_identity() -> None:
+    """The resolved config of every He/Ioffe run (a Snakemake param) is what it was before the engine work.
+
+    The digest was computed from the runs of commit 582d35d (before `grid:`, epochs and the new config
+    fields), with configs/config.yaml, at every scale. A change here reruns every run of a results tree.
+    """
+    workflow = yaml.safe_load((REPO / "configs" / "config.yaml").read_text())
+    configs = {}
+    for name in ("he2016_depth", "ioffe2015_mnist", "ioffe2015_ablation"):
+        experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
+        for scale in ("smoke", "quick", "full"):
+            for run in expand_runs(experiment, scale, workflow):
+                configs[f"{scale}/{name}/{run.variant}/{run.seed}"] = run.config.to_dict()
+    assert len(configs) == 180
+    assert _digest(configs) == IDENTITY_DIGEST
+
+
+IDENTITY_DIGEST = "94c050cf758d8bc24d130cf85409bbdae7a77f5df2e1f2d3a31c18baae42343c"
