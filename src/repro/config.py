@@ -11,9 +11,7 @@ from typing import Any
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """A config names an unknown key or holds a value of the wrong type."""
+from repro.errors import ConfigError  # noqa: F401  (re-exported: callers import it from here)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import inspect
 import math
 from typing import Any
 
-from repro.config import ConfigError
+from repro.errors import ConfigError
 
 # Counts of steps, images or batches: 0 or less has no meaning (and 0 divides by zero in the loop).
 AT_LEAST_ONE = (

@@ -13,7 +13,7 @@ import copy
 import math
 from typing import Any
 
-from repro.config import ConfigError
+from repro.errors import ConfigError
 
 # (epochs key in train, the iteration key it sets)
 EPOCH_CADENCES = (

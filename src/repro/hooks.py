@@ -89,7 +89,7 @@ def set_hyperparameters(optimizer: torch.optim.Optimizer, lr: float, momentum: f
 
 def check_step_options(cfg: Any, source: str) -> None:
     """Check constraints, the momentum schedule, loss and dtype of a RunConfig, naming the bad key."""
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
     from repro.losses import LOSSES
     from repro.optim import check_value_schedule
 

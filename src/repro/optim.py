@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from repro.config import OptimConfig, ScheduleConfig
 from repro.registry import Registry
+
+if TYPE_CHECKING:  # types only: repro.config imports this module's registries to check names
+    from repro.config import OptimConfig, ScheduleConfig
 
 OPTIMIZERS: Registry[Callable[[Iterable[torch.nn.Parameter], OptimConfig], torch.optim.Optimizer]] = Registry(
     "optimizer"
@@ -103,7 +105,7 @@ def momentum_at(cfg: ScheduleConfig, step: int) -> float | None:
 
 def check_value_schedule(spec: dict[str, Any], key: str, source: str) -> None:
     """Reject an unknown schedule name, unknown or missing options, naming ``key`` and ``source``."""
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
 
     if "name" not in spec:
         raise ConfigError(f"key '{key}.name' is missing in {source}; valid: {VALUE_SCHEDULES.names()}")

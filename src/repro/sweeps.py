@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from repro.config import ConfigError
+from repro.errors import ConfigError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 AXIS_KEYS = {"label", "values"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from repro.config import ConfigError
+from repro.errors import ConfigError
 from repro.paths import provenance_path
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from repro.analysis import as_bool
 from repro.claims.arms import Arm
 from repro.claims.registry import CHECKS, CheckKind
-from repro.config import ConfigError
+from repro.errors import ConfigError
 
 CLAIM_KEYS = {"id": str, "statement": str, "assert_at": list, "checks": list}
 SCALES = ("smoke", "quick", "full")

@@ -82,7 +82,7 @@ def gaussian_linear(
 
 def check_data_options(data: Any, source: str) -> None:
     """Check ``data.options`` against the generated dataset's builder, naming the bad key and the source."""
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
 
     if not is_generated(data.name):
         if data.options:

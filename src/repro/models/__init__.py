@@ -29,7 +29,7 @@ def check_model_options(name: str, options: dict[str, Any], source: str = "confi
 
     Runs when the DAG is built, so a typo in ``model.norm.groups`` fails before any job starts.
     """
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
     from repro.models.init import check_init_spec
     from repro.models.norms import check_activation, check_norm_spec
 

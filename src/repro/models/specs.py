@@ -11,7 +11,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from repro.config import ConfigError
+from repro.errors import ConfigError
 from repro.registry import Registry
 
 Spec = str | Mapping[str, Any]

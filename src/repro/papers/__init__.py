@@ -255,7 +255,7 @@ def exhibits_of(experiment: Any, basedir: str | Path) -> Exhibits:
 
     ``experiment`` is a :class:`repro.experiments.Experiment` (its ``raw`` document and ``path``).
     """
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
 
     raw, where = experiment.raw, experiment.path
     key = str((raw.get("paper") or {}).get("key"))
@@ -285,7 +285,7 @@ def exhibits_of(experiment: Any, basedir: str | Path) -> Exhibits:
 
 def collect_exhibits(experiments: Mapping[str, Any], basedir: str | Path) -> dict[str, Exhibits]:
     """:func:`exhibits_of` for every experiment; two experiments may not declare the same figure or table."""
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
 
     out = {name: exhibits_of(exp, basedir) for name, exp in experiments.items()}
     owners: dict[str, str] = {}

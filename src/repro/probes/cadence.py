@@ -40,7 +40,7 @@ def is_due(probe: Any, step: int, last_step: int, fixed: frozenset[int]) -> bool
 
 def check_probe_cadence(probes: list[Any], source: str) -> None:
     """Reject an unknown phase or an impossible cadence, naming the key and the source."""
-    from repro.config import ConfigError
+    from repro.errors import ConfigError
     from repro.probes import PHASES
 
     for i, probe in enumerate(probes):
