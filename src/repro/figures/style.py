@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -11,6 +12,8 @@ import matplotlib
 
 # Agg before pyplot is imported anywhere: figures are built headless on clusters and in tests.
 matplotlib.use("Agg")
+# fontTools logs every table it subsets while a PDF embeds its fonts: kilobytes of noise per figure log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
