@@ -1,0 +1,44 @@
+"""Claims on two independent draws (other seeds, another training subset): which held on both, which on one.
+
+A reproduction that holds on one draw of seeds and data and not on another was lucky. Given the claims
+tables (``claims.csv``) of two builds of the same experiments, :func:`compare_draws` puts the verdicts side
+by side and flags every claim that was ``reproduced`` on one draw but only ``direction only`` or
+``inconclusive`` (or worse) on the other, so a report can say so next to the claim.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from repro.claims.verdicts import NOT_EVALUABLE, REPRODUCED
+
+KEYS = ["experiment", "id"]
+ROBUSTNESS_COLUMNS = [*KEYS, "statement", "asserted", "first", "second", "robust", "flag"]
+
+
+def _verdicts(claims: pd.DataFrame, column: str) -> pd.DataFrame:
+    return claims[[*KEYS, "result"]].rename(columns={"result": column})
+
+
+def compare_draws(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim of ``first``: its verdict on each draw, whether it held on both, and a flag.
+
+    ``robust`` is True when the claim was reproduced on both draws; ``flag`` names what happened when it
+    was reproduced on exactly one (e.g. "reproduced on the first draw only; direction only on the
+    second"). A claim missing from the second table reads "not evaluable" there.
+    """
+    merged = first[[*KEYS, "statement", "asserted"]].merge(_verdicts(first, "first"), on=KEYS)
+    merged = merged.merge(_verdicts(second, "second"), on=KEYS, how="left")
+    merged["second"] = merged["second"].fillna(NOT_EVALUABLE)
+    held_first = merged["first"] == REPRODUCED
+    held_second = merged["second"] == REPRODUCED
+    merged["robust"] = held_first & held_second
+
+    def flag(row: pd.Series) -> str:
+        if (row["first"] == REPRODUCED) == (row["second"] == REPRODUCED):
+            return ""
+        which, other = ("first", "second") if row["first"] == REPRODUCED else ("second", "first")
+        return f"reproduced on the {which} draw only; {row[other]} on the {other}"
+
+    merged["flag"] = merged.apply(flag, axis=1) if len(merged) else pd.Series(dtype=str)
+    return merged[ROBUSTNESS_COLUMNS].reset_index(drop=True)
