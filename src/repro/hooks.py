@@ -9,7 +9,6 @@ runs without constraints do exactly what they did before).
 from __future__ import annotations
 
 import fnmatch
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -95,16 +94,7 @@ def check_step_options(cfg: Any, source: str) -> None:
 
     for i, spec in enumerate(cfg.constraints):
         key = f"constraints[{i}]"
-        if spec.get("name") not in CONSTRAINTS:
-            raise ConfigError(
-                f"unknown constraint {spec.get('name')!r} at '{key}.name' in {source}; "
-                f"valid: {CONSTRAINTS.names()}"
-            )
-        params = inspect.signature(CONSTRAINTS.get(spec["name"])).parameters
-        allowed = [p for p in params if p != "model"]
-        for option in spec:
-            if option != "name" and option not in allowed:
-                raise ConfigError(f"unknown key '{key}.{option}' in {source}; valid keys: {allowed}")
+        CONSTRAINTS.check_spec(spec, key, source, skip=("model",))
     if cfg.schedule.momentum:
         check_value_schedule(cfg.schedule.momentum, "schedule.momentum", source)
     if cfg.train.loss not in LOSSES:

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -107,19 +106,6 @@ def check_value_schedule(spec: dict[str, Any], key: str, source: str) -> None:
     """Reject an unknown schedule name, unknown or missing options, naming ``key`` and ``source``."""
     from repro.errors import ConfigError
 
-    if "name" not in spec:
-        raise ConfigError(f"key '{key}.name' is missing in {source}; valid: {VALUE_SCHEDULES.names()}")
-    if spec["name"] not in VALUE_SCHEDULES:
-        raise ConfigError(
-            f"unknown value '{spec['name']}' at '{key}.name' in {source}; valid: {VALUE_SCHEDULES.names()}"
-        )
-    params = inspect.signature(VALUE_SCHEDULES.get(spec["name"])).parameters
-    allowed = [p for p in params if p != "step"]
-    for option in spec:
-        if option != "name" and option not in allowed:
-            raise ConfigError(f"unknown key '{key}.{option}' in {source}; valid keys: {allowed}")
-    for name, param in params.items():
-        if name != "step" and param.default is inspect.Parameter.empty and name not in spec:
-            raise ConfigError(f"key '{key}.{name}' is missing in {source}")
+    VALUE_SCHEDULES.check_spec(spec, key, source, skip=("step",))
     if spec["name"] == "piecewise" and len(spec["values"]) != len(spec["milestones"]) + 1:
         raise ConfigError(f"'{key}.values' must have one more entry than '{key}.milestones' in {source}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -43,3 +44,26 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+    def check_spec(self, spec: Mapping[str, Any], key: str, source: str, skip: tuple[str, ...] = ()) -> None:
+        """Check a ``{name: ..., option: ...}`` spec against the named builder's keyword parameters.
+
+        An unknown or missing name, an option the builder does not take, or a missing required option
+        raises ConfigError naming ``key`` and ``source``; parameters in ``skip`` are supplied by the caller.
+        """
+        from repro.errors import ConfigError
+
+        if not isinstance(spec, Mapping) or "name" not in spec:
+            raise ConfigError(f"key '{key}.name' is missing in {source}; valid: {self.names()}")
+        if spec["name"] not in self:
+            raise ConfigError(
+                f"unknown {self.kind} {spec['name']!r} at '{key}.name' in {source}; valid: {self.names()}"
+            )
+        params = inspect.signature(self.get(spec["name"])).parameters
+        allowed = [p for p in params if p not in skip]
+        for option in spec:
+            if option != "name" and option not in allowed:
+                raise ConfigError(f"unknown key '{key}.{option}' in {source}; valid keys: {allowed}")
+        for name, param in params.items():
+            if name not in skip and param.default is inspect.Parameter.empty and name not in spec:
+                raise ConfigError(f"key '{key}.{name}' is missing in {source}")
