@@ -89,7 +89,7 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
         assert (results / "figures" / f"{figure}.pdf").stat().st_size > 0
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     claims = pd.read_csv(results / "paper" / "claims.csv")
-    assert {"R1", "R2", "R3", "R4", "R5", "T6"} == set(claims["id"])
+    assert {"R1", "R1-test", "R1-steps", "R2", "R3", "R4", "R5", "T6"} == set(claims["id"])
     assert not claims["asserted"].any()  # nothing is asserted at smoke scale
     fetch_log = (work / "results" / "logs" / "fetch_dataset" / "cifar10.log").read_text()
     assert "WARNING" in fetch_log and "substituting the shipped Fashion-MNIST subset" in fetch_log
