@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from repro.analysis import RUN_KEYS, curves, per_run, runs, status_counts, summarize
+from repro.analysis import RUN_KEYS, curves, first_step_reaching, per_run, runs, status_counts, summarize
 from repro.papers.ioffe2015 import PAPER
 from repro.report.latex import fmt_int, fmt_number, latex_escape, write_text
 from repro.report.macros import mean_sd_text
@@ -24,12 +24,6 @@ def best_accuracy(table: pd.DataFrame) -> pd.DataFrame:
     best = per_run(table, {**TEST_ERROR, "reduce": "min"}, status=None)
     best["value"] = 100.0 - best["value"]
     return best.merge(runs(table), on=RUN_KEYS, how="left")
-
-
-def first_step_reaching(curve: pd.Series, target: float) -> float:
-    """The first step whose error is at most ``target`` (inf if none)."""
-    reached = curve[curve <= target]
-    return float(reached.index[0]) if not reached.empty else math.inf
 
 
 def steps_to_target(
