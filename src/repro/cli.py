@@ -10,21 +10,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from repro.config import ConfigError, RunConfig, deep_merge
+from repro.config import ConfigError, RunConfig, deep_merge, parse_override
 from repro.experiments import Experiment, load_experiment, resolve_run
 from repro.paths import run_dir, tensors_path
 
 DEFAULT_WORKFLOW = Path("configs/config.yaml")
 HAND_RESULTS = Path("results") / "hand"
-# Numbers as people write them: YAML 1.1 reads 1e30 and 1e-3 as strings (it wants 1.0e+30).
-NUMBER = re.compile(r"[+-]?(\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,23 +91,6 @@ def read_workflow(path: Path | None) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"workflow config {path} must hold a mapping")
     return raw
-
-
-def parse_override(item: str) -> dict[str, Any]:
-    """``"a.b=3"`` -> ``{"a": {"b": 3}}``: the value read as YAML, and numbers such as 1e-3 as floats."""
-    dotted, sep, text = item.partition("=")
-    parts = dotted.strip().split(".")
-    if not sep or not all(parts):
-        raise ConfigError("not of the form key=value (e.g. train.steps=100)")
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"the value is not valid YAML ({str(err).splitlines()[0]})") from None
-    if isinstance(value, str) and NUMBER.fullmatch(text.strip()):
-        value = float(text.strip().replace("_", ""))
-    for part in reversed(parts):
-        value = {part: value}
-    return value
 
 
 def resolve_with_overrides(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -282,16 +283,33 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+# Numbers as people write them: YAML 1.1 reads 1e30 and 1e-3 as strings (it wants 1.0e+30).
+NUMBER = re.compile(r"[+-]?(\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_override(item: str) -> dict[str, Any]:
+    """``"a.b=3"`` -> ``{"a": {"b": 3}}``: the value read as YAML, and numbers such as 1e-3 as floats."""
+    dotted, sep, text = item.partition("=")
+    parts = dotted.strip().split(".")
+    if not sep or not all(parts):
+        raise ConfigError("not of the form key=value (e.g. train.steps=100)")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"the value is not valid YAML ({str(err).splitlines()[0]})") from None
+    if isinstance(value, str) and NUMBER.fullmatch(text.strip()):
+        value = float(text.strip().replace("_", ""))
+    for part in reversed(parts):
+        value = {part: value}
+    return value
+
+
 def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """Turn ``["train.steps=100", "model.width=8"]`` into a nested dict; values are parsed as YAML."""
+    """Turn ``["train.steps=100", "model.width=8"]`` into one nested dict (see parse_override)."""
     nested: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise ConfigError(f"override '{item}' is not of the form key=value")
-        dotted, text = item.split("=", 1)
-        node = nested
-        *parents, leaf = dotted.strip().split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(text)
+        try:
+            nested = deep_merge(nested, parse_override(item))
+        except ConfigError as err:
+            raise ConfigError(f"override '{item}': {err}") from None
     return nested
