@@ -65,8 +65,3 @@ def conv_stack(
         if dropout > 0 and stage_ends:
             modules.append(feature_dropout(dropout, spatial))
     return nn.Sequential(*modules), channels
-
-
-def count_pools(layers: Sequence[int | str]) -> int:
-    """Number of max pools in a layer list."""
-    return sum(item == POOL for item in layers)

@@ -25,11 +25,6 @@ def split_spec(spec: Spec) -> tuple[str, dict[str, Any]]:
     return options.pop("name"), options
 
 
-def spec_name(spec: Spec) -> str:
-    """The registry name of a spec."""
-    return split_spec(spec)[0]
-
-
 def builder_options(builder: Callable[..., Any]) -> dict[str, inspect.Parameter]:
     """The builder's keyword-only parameters: the options a spec may set."""
     params = inspect.signature(builder).parameters.values()

@@ -86,16 +86,3 @@ def isolated(model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -
         yield model
     finally:
         snapshot.restore()
-
-
-@contextmanager
-def global_rng_preserved() -> Iterator[None]:
-    """Restore the global CPU (and CUDA) RNG states on exit, for code that must draw from them."""
-    cpu = torch.get_rng_state()
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-    try:
-        yield
-    finally:
-        torch.set_rng_state(cpu)
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
