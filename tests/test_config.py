@@ -40,6 +40,13 @@ def test_wrong_type_names_key_and_file() -> None:
         run_config_from_dict({"probes": [{"name": "layer_response", "every": "often"}]}, source="x")
 
 
+def test_probe_options_are_checked_against_the_probe() -> None:
+    with pytest.raises(ConfigError, match=r"'probes\[0\]\.options\.max_imgs'.*max_images"):
+        run_config_from_dict({"probes": [{"name": "layer_response", "options": {"max_imgs": 5}}]}, source="x")
+    cfg = run_config_from_dict({"probes": [{"name": "layer_response", "options": {"max_images": 5}}]})
+    assert cfg.probes[0].options == {"max_images": 5}
+
+
 def test_unknown_registry_names_list_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"'probes\[0\]\.name'.*layer_response"):
         run_config_from_dict({"probes": [{"name": "nope"}]}, source="x")

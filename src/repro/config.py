@@ -243,7 +243,7 @@ def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConf
             raise ConfigError(
                 f"unknown probe '{probe.name}' at 'probes[{i}].name' in {source}; valid: {PROBES.names()}"
             )
-        _check_options(PROBES.get(probe.name), probe.options, f"probes[{i}].options", source)
+        PROBES.check_spec({"name": probe.name, **probe.options}, f"probes[{i}].options", source)
     from repro.data.generated import check_data_options
     from repro.hooks import check_step_options
     from repro.probes.cadence import check_probe_cadence
@@ -257,19 +257,6 @@ def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConf
     if not cfg.data.requested:
         cfg.data.requested = cfg.data.name
     return cfg
-
-
-def _check_options(cls: type, options: dict[str, Any], where: str, source: str) -> None:
-    """Reject option keys the class's constructor does not take, at DAG build rather than inside a job."""
-    import inspect
-
-    params = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    allowed = [name for name in params if name != "self"]
-    for key in options:
-        if key not in allowed:
-            raise ConfigError(f"unknown key '{where}.{key}' in {source}; valid keys: {allowed}")
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,8 @@ class Registry(Generic[T]):
                 f"unknown {self.kind} {spec['name']!r} at '{key}.name' in {source}; valid: {self.names()}"
             )
         params = inspect.signature(self.get(spec["name"])).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return  # the builder takes any option
         allowed = [p for p in params if p not in skip]
         for option in spec:
             if option != "name" and option not in allowed:
