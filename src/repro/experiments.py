@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +23,13 @@ class Experiment:
     """A parsed experiment file; ``raw`` keeps the whole document for the report and claims.
 
     ``variants`` maps every variant name (those the file lists and those its ``grid`` generates) to the
-    override layers merged, in order, onto ``base``; ``axes`` gives a generated variant's grid settings.
+    override layers merged, in order, onto ``base``.
     """
 
     name: str
     path: Path
     raw: dict[str, Any]
     variants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    axes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def scale(self, scale: str) -> dict[str, Any]:
         """The per-scale block (empty when the file has none for ``scale``)."""
@@ -81,14 +81,21 @@ def read_yaml(path: Path) -> Any:
             loader.dispose()
 
 
+@functools.cache
+def _schema_validator() -> Any:
+    """The experiment schema's validator, read once per process."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(yaml.safe_load(SCHEMA.read_text()))
+
+
 def check_schema(raw: dict[str, Any], path: Path) -> None:
     """Validate the file's structure against workflow/schemas/experiment.schema.yaml, naming the key."""
     import jsonschema
 
     if not SCHEMA.exists():  # an installed package without the workflow: the run configs are still checked
         return
-    schema = yaml.safe_load(SCHEMA.read_text())
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
+    error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(raw))
     if error is not None:
         where = ".".join(str(p) for p in error.path) or "the top level"
         raise ConfigError(f"{error.message} (at '{where}' in {path})")
@@ -109,8 +116,8 @@ def load_experiment(path: str | Path) -> Experiment:
         if not NAME_PATTERN.match(str(variant)):
             raise ConfigError(f"variant name '{variant}' in {path} must match {NAME_PATTERN.pattern}")
     variants = {str(k): [v or {}] for k, v in listed.items()}
-    generated, axes = expand_grid(raw.get("grid"), variants, str(path))
-    experiment = Experiment(name=name, path=path, raw=raw, variants={**variants, **generated}, axes=axes)
+    generated = expand_grid(raw.get("grid"), variants, str(path))
+    experiment = Experiment(name=name, path=path, raw=raw, variants={**variants, **generated})
     for scale in raw.get("scales", {}) or {}:
         for variant in experiment.variant_names(scale):
             if variant not in experiment.variants:

@@ -95,14 +95,13 @@ def _blocks(grid: Any, source: str) -> list[dict[str, Any]]:
 
 def expand_grid(
     grid: Any, variants: Mapping[str, list[dict[str, Any]]], source: str
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
-    """(new variants: name -> override layers, axis values: name -> {path: value}) of the grid blocks.
+) -> dict[str, list[dict[str, Any]]]:
+    """The variants the grid blocks generate: name -> override layers.
 
     The layers of a generated variant are the crossed variant's layers followed by one mapping per axis
     value, merged in that order onto the experiment's base.
     """
     generated: dict[str, list[dict[str, Any]]] = {}
-    axis_values: dict[str, dict[str, Any]] = {}
     for i, block in enumerate(_blocks(grid, source)):
         crossed = block.get("variants")
         if crossed is not None and not isinstance(crossed, list):
@@ -132,5 +131,4 @@ def expand_grid(
                 layers = list(variants[base_name]) if base_name else []
                 layers += [dotted_to_nested(path, value) for path, value in settings.items()]
                 generated[name] = layers
-                axis_values[name] = settings
-    return generated, axis_values
+    return generated
