@@ -57,9 +57,14 @@ def _spec_names(flat: dict[str, Any], columns: list[str]) -> dict[str, Any]:
             and isinstance(flat.get(c[: -len(".name")]), str)}  # fmt: skip
 
 
-def read_run(run_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """One run's metrics and probe rows in long form, labelled with its config (``columns``) and status."""
-    config = json.loads((run_dir / "config.json").read_text())
+def read_run(
+    run_dir: Path, columns: list[str] | None = None, config: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """One run's metrics and probe rows in long form, labelled with its config (``columns``) and status.
+
+    ``config`` is the run's config.json when the caller has already read it.
+    """
+    config = config if config is not None else json.loads((run_dir / "config.json").read_text())
     meta = json.loads((run_dir / "meta.json").read_text())
     flat = flatten(config)
     flat.update(_spec_names(flat, columns or CONFIG_COLUMNS))
@@ -94,7 +99,9 @@ def aggregate(run_dirs: list[Path]) -> pd.DataFrame:
     run_dirs = [Path(d) for d in run_dirs]
     configs = [json.loads((d / "config.json").read_text()) for d in run_dirs]
     columns = config_columns(configs)
-    table = pd.concat([read_run(d, columns) for d in run_dirs], ignore_index=True)
+    table = pd.concat(
+        [read_run(d, columns, c) for d, c in zip(run_dirs, configs, strict=True)], ignore_index=True
+    )
     config_cols = [c for c in table.columns if "." in c or c in columns]
     extra = [c for c in table.columns if c not in ID_COLUMNS + VALUE_COLUMNS + config_cols]
     ordered = ID_COLUMNS + sorted(config_cols) + VALUE_COLUMNS + sorted(extra)
