@@ -184,7 +184,7 @@ def _type_ok(value: Any, annotation: Any) -> bool:
     return isinstance(value, annotation)
 
 
-def _build(cls: type, raw: Any, prefix: str, source: str) -> Any:
+def build_section(cls: type, raw: Any, prefix: str, source: str) -> Any:
     """Build dataclass ``cls`` from ``raw``, rejecting unknown keys and wrong types with their dotted path."""
     if not isinstance(raw, dict):
         raise ConfigError(f"'{prefix or 'config'}' must be a mapping in {source}, got {type(raw).__name__}")
@@ -197,12 +197,12 @@ def _build(cls: type, raw: Any, prefix: str, source: str) -> Any:
             raise ConfigError(f"unknown key '{path}' in {source}; valid keys here: {names}")
         hint = hints[key]
         if dataclasses.is_dataclass(hint):
-            kwargs[key] = _build(hint, value, path, source)
+            kwargs[key] = build_section(hint, value, path, source)
         elif typing.get_origin(hint) is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
             if not isinstance(value, list):
                 raise ConfigError(f"key '{path}' in {source} must be a list, got {type(value).__name__}")
             item_cls = typing.get_args(hint)[0]
-            kwargs[key] = [_build(item_cls, v, f"{path}[{i}]", source) for i, v in enumerate(value)]
+            kwargs[key] = [build_section(item_cls, v, f"{path}[{i}]", source) for i, v in enumerate(value)]
         elif not _type_ok(value, hint):
             raise ConfigError(
                 f"key '{path}' in {source} has the wrong type: expected {_type_name(hint)}, "
@@ -222,7 +222,7 @@ def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConf
     from repro.models import MODELS, check_model_options
     from repro.probes import PROBES
 
-    cfg = _build(RunConfig, raw, "", source)
+    cfg = build_section(RunConfig, raw, "", source)
     if "name" not in cfg.model:
         raise ConfigError(f"key 'model.name' is missing in {source}")
     if cfg.model["name"] not in MODELS:

@@ -55,17 +55,16 @@ def check_ranges(cfg: Any, source: str) -> None:
         _fail("schedule.warmup_lr", warmup, "a finite number >= 0, or null for no warm-up", source)
     if any(m < 0 for m in cfg.schedule.milestones):
         _fail("schedule.milestones", cfg.schedule.milestones, "steps >= 0", source)
-    size = known_train_size(cfg)
+    size = known_train_size(cfg.data)
     if size is not None:
         check_batch_fits(cfg, size, source, _size_origin(cfg))
 
 
-def known_train_size(cfg: Any) -> int | None:
-    """Training images the run will have, when the config alone tells (subset, dataset spec, generator)."""
+def known_train_size(data: Any) -> int | None:
+    """Training images a ``data`` config gives, when it alone tells (subset, dataset spec, generator)."""
     from repro.data.generated import GENERATED
     from repro.data.specs import DATASETS
 
-    data = cfg.data
     if data.name in GENERATED:
         n = data.options.get("n_train", _default_arg(GENERATED.get(data.name), "n_train"))
     elif data.name in DATASETS:

@@ -25,23 +25,17 @@ EPOCH_CADENCES = (
 
 
 def train_size(data: dict[str, Any], source: str) -> int:
-    """Training images a run will use: the subset if set, else the dataset's size, less validation."""
-    from repro.data.specs import DATASETS
+    """Training images a run will use (repro.config_checks.known_train_size); an error when unknown."""
+    from repro.config import DataConfig, build_section
+    from repro.config_checks import known_train_size
 
-    if data.get("train_subset") is not None:
-        n = int(data["train_subset"])
-    elif isinstance((data.get("options") or {}).get("n_train"), int):
-        n = int(data["options"]["n_train"])  # a generated dataset states its size
-    else:
-        name = data.get("name", "")
-        spec = DATASETS.get(name) if name in DATASETS else None
-        if spec is None or not spec.n_train:
-            raise ConfigError(
-                f"lengths in epochs need the training-set size, but dataset '{name}' in {source} has no "
-                "known size; set data.train_subset or give lengths in iterations"
-            )
-        n = spec.n_train
-    return n - int(data.get("val_size") or 0)
+    n = known_train_size(build_section(DataConfig, data, "data", source))
+    if n is None:
+        raise ConfigError(
+            f"lengths in epochs need the training-set size, but dataset '{data.get('name', '')}' in {source} "
+            "has no known size; set data.train_subset or give lengths in iterations"
+        )
+    return n
 
 
 def _steps_per_epoch(raw: dict[str, Any], source: str) -> float:
