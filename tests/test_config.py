@@ -89,3 +89,15 @@ def test_parse_overrides_nests_and_parses_yaml() -> None:
     assert parse_overrides(["a.b=3", "a.c=[1, 2]", "d=true"]) == {"a": {"b": 3, "c": [1, 2]}, "d": True}
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["novalue"])
+
+
+def test_workflow_config_files_with_a_key_given_twice_are_refused(tmp_path: Path) -> None:
+    from repro.workflow import check_config_files
+
+    good = tmp_path / "good.yaml"
+    good.write_text("scale: smoke\ndata: {root: data}\n")
+    check_config_files([good, tmp_path / "missing.yaml"])  # a file Snakemake did not find is its business
+    bad = tmp_path / "site.yaml"
+    bad.write_text("scale: smoke\ndata:\n  root: a\n  root: b\n")
+    with pytest.raises(ConfigError, match=r"key 'root' is given twice .*site\.yaml \(line 4\)"):
+        check_config_files([good, bad])

@@ -115,6 +115,9 @@ def test_truncated_tensor_cache_is_named(tiny_data_root: Path, tmp_path: Path) -
     tensors.write_bytes(tensors.read_bytes()[:-200])
     with pytest.raises(DataCorruptError, match=rf"tensor cache {tensors} is corrupt: it is truncated"):
         run(cfg_of(tiny_data_root), tmp_path / "r", threads=1)
+    # Moved aside, not left in place: the fetch rule's output is missing, so the next call rebuilds it.
+    assert not tensors.exists()
+    assert len(list(tensors.parent.glob("tensors.pt.corrupt-*"))) == 1
 
 
 def test_tensor_cache_that_differs_from_its_checksum_is_named(tiny_data_root: Path) -> None:

@@ -34,7 +34,9 @@ def test_resnet_parameter_counts_match_the_paper(depth: int) -> None:
 @pytest.mark.parametrize(("channels", "size"), [(3, 32), (1, 28)])
 def test_every_model_gives_logits_for_rgb_and_grayscale(name: str, channels: int, size: int) -> None:
     model = build_model({"name": name}, channels, 10, size)
-    assert model(torch.randn(2, channels, size, size)).shape == (2, 10)
+    # An autoencoder's output is its reconstruction of the input, not logits.
+    expected = (2, channels * size * size) if getattr(model, "reconstructs", False) else (2, 10)
+    assert model(torch.randn(2, channels, size, size)).shape == expected
 
 
 def test_shortcut_subsamples_and_zero_pads_channels() -> None:
@@ -133,6 +135,8 @@ SMALL = {
     "mlp": {"hidden": [16, 8]},
     "vgg": {"layers": [8, "M", 16, 16, "M", 32], "head": [16]},
     "linear_deep": {"depth": 4, "width": 8},
+    "autoencoder": {"hidden": 8},
+    "conv_fc": {"convs": [4, 8], "fc": [8]},
 }
 
 
@@ -145,9 +149,10 @@ def test_every_model_has_a_small_config() -> None:
 def test_every_model_takes_every_norm(name: str, norm: object) -> None:
     model = build_model({"name": name, **SMALL[name], "norm": norm}, 1, 10, 28)
     x = torch.randn(4, 1, 28, 28)
-    assert model(x).shape == (4, 10)
+    expected = (4, 784) if getattr(model, "reconstructs", False) else (4, 10)  # an autoencoder: pixels
+    assert model(x).shape == expected
     model.eval()
-    assert model(x).shape == (4, 10)
+    assert model(x).shape == expected
     if norm != "batch":
         assert not any(isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d) for m in model.modules())
 
@@ -227,9 +232,11 @@ def test_zero_gamma_leaves_plain_nets_alone_and_needs_an_affine_norm() -> None:
 def test_mlp_dropout_per_layer_adds_modules_only_when_asked() -> None:
     plain = build_model({"name": "mlp"}, 1, 10, 28)
     assert not any(isinstance(m, nn.Dropout) for m in plain.modules())
-    spec = {"name": "mlp", "dropout_input": 0.2, "dropout_hidden": 0.5, "activation": "relu"}
+    # keep_* are the paper's p, the probability of keeping a unit: nn.Dropout gets 1 - p.
+    spec = {"name": "mlp", "keep_input": 0.8, "keep_hidden": 0.5, "activation": "relu"}
     dropped = build_model(spec, 1, 10, 28)
-    assert dropped.drop_input.p == 0.2 and [layer.drop.p for layer in dropped.hidden] == [0.5] * 3
+    assert dropped.drop_input.p == pytest.approx(0.2)
+    assert [layer.drop.p for layer in dropped.hidden] == [0.5] * 3
     assert list(dropped.state_dict()) == list(plain.state_dict())
     x = torch.rand(64, 1, 28, 28)
     dropped.eval()

@@ -21,6 +21,8 @@ EXAMPLES = {
     "group": {"name": "group", "groups": 4},
     "layer": "layer",
     "instance": "instance",
+    "noisy_batch": {"name": "noisy_batch", "mean_range": 0.5},
+    "noise": "noise",
 }
 
 
@@ -143,12 +145,18 @@ def test_ghost_batch_norm_evaluates_with_running_statistics() -> None:
         ("grop", r"unknown norm 'grop' at 'model\.norm' in exp\.yaml; valid: .*'group'"),
         (
             {"name": "group", "group": 8},
-            r"'model\.norm\.group' .* in exp\.yaml; valid options: \['eps', 'groups'\]",
+            r"'model\.norm\.group' .* in exp\.yaml; valid options: \['eps', 'group_size', 'groups'\]",
         ),
         ({"name": "group", "groups": "8"}, r"'model\.norm\.groups' must be int in exp\.yaml"),
         ({"name": "group", "groups": True}, r"'model\.norm\.groups' must be int"),
         ({"name": "batch", "momentum": "fast"}, r"'model\.norm\.momentum' must be float"),
-        ({"name": "ghost_batch"}, r"'model\.norm\.virtual_batch' is required"),
+        (
+            {"name": "ghost_batch"},
+            r"'model\.norm' \(norm 'ghost_batch'\) in exp\.yaml: one of virtual_batch and workers",
+        ),
+        ({"name": "ghost_batch", "virtual_batch": 2, "workers": 8}, r"virtual_batch or workers, not both"),
+        ({"name": "group", "groups": 2, "group_size": 4}, r"groups or group_size, not both"),
+        ({"name": "group", "group_size": 1.5}, r"'model\.norm\.group_size' must be int"),
         ({"groups": 8}, r"'model\.norm\.name' is missing in exp\.yaml"),
         (["batch"], r"'model\.norm' must be a norm name or a mapping"),
         ({"name": "none", "eps": 1e-5}, r"'model\.norm\.eps' for norm 'none'.*valid options: \[\]"),
@@ -180,3 +188,60 @@ def test_model_configs_check_norm_activation_and_init_before_building() -> None:
     with pytest.raises(ConfigError, match="model.norm"):
         build_model({"name": "convnet", "norm": "btach"}, 1, 10, 28)
     check_activation("tanh", "a")
+
+
+def ghost_per_worker(dims: int, workers: int) -> tuple[nn.Module, nn.Module]:
+    """A BN in a non-trivial state and a per-worker ghost BN (``workers`` sub-batches) in the same state."""
+    bn, _ = bn_and_ghost(dims, virtual_batch=1)
+    ghost = make_norm({"name": "ghost_batch", "workers": workers}, 5, dims)
+    ghost.load_state_dict(bn.state_dict())
+    return bn, ghost
+
+
+@pytest.mark.parametrize(("dims", "rest"), [(1, ()), (2, (3, 3))])
+def test_per_worker_ghost_bn_normalises_each_workers_images_by_their_own_statistics(
+    dims: int, rest: tuple[int, ...]
+) -> None:
+    # 8 emulated workers of b = 2 images each: every worker's output is BN over its 2 images (times H x W),
+    # and the running statistics follow worker 0 only, one update per step, as in data-parallel training.
+    torch.manual_seed(0)
+    bn, ghost = ghost_per_worker(dims, workers=8)
+    x = (torch.randn(16, 5, *rest) * 3 + 1).requires_grad_()
+    chunks = x.split(2)
+    expected = torch.cat(
+        [bn(chunks[0])]
+        + [F.batch_norm(c, None, None, bn.weight, bn.bias, True, 0.0, bn.eps) for c in chunks[1:]]
+    )
+    out = ghost(x)
+    assert torch.equal(out, expected)
+    assert_same_state(bn, ghost)
+    assert ghost.num_batches_tracked.item() == 1
+    flat = out.detach().transpose(0, 1).reshape(5, 8, -1)  # channel x worker x (images in the worker, H, W)
+    torch.testing.assert_close(flat.mean(-1), bn.bias.detach()[:, None].expand(5, 8), atol=1e-4, rtol=0)
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((expected * weights).sum(), [x, bn.weight])
+    ghost_grads = torch.autograd.grad((out * weights).sum(), [x, ghost.weight])
+    for g, h in zip(grads, ghost_grads, strict=True):
+        torch.testing.assert_close(g, h, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("dims", "shape"), [(1, (16, 5)), (2, (16, 5, 3, 3))])
+def test_per_worker_ghost_bn_with_one_worker_is_exactly_batch_norm(dims: int, shape: tuple[int, ...]) -> None:
+    bn, ghost = ghost_per_worker(dims, workers=1)
+    for _ in range(3):
+        x = torch.randn(*shape) * 2 + 1
+        assert torch.equal(bn(x), ghost(x))
+    assert_same_state(bn, ghost)
+
+
+def test_per_worker_ghost_bn_refuses_a_batch_that_does_not_split_evenly() -> None:
+    _, ghost = ghost_per_worker(2, workers=8)
+    with pytest.raises(ValueError, match=r"12 samples .* workers=8"):
+        ghost(torch.randn(12, 5, 2, 2))
+
+
+def test_group_norm_by_channels_per_group_gives_wider_layers_more_groups() -> None:
+    assert make_norm({"name": "group", "group_size": 4}, 8, 2).num_groups == 2
+    assert make_norm({"name": "group", "group_size": 4}, 32, 2).num_groups == 8
+    with pytest.raises(ValueError, match=r"12 channels do not split .*group_size=8"):
+        make_norm({"name": "group", "group_size": 8}, 12, 2)

@@ -86,6 +86,10 @@ class TrainConfig:
     eval_every_epochs: float | None = field(default=None, metadata={"omit_default": True})
     log_every_epochs: float | None = field(default=None, metadata={"omit_default": True})
     checkpoint_every_epochs: float | None = field(default=None, metadata={"omit_default": True})
+    # Held-out evaluations only from this iteration on (and always at the last step): a paper reporting the
+    # median of its last k evaluations needs no full test pass early in training. 0 evaluates throughout.
+    eval_from: int = field(default=0, metadata={"omit_default": True})
+    eval_from_epochs: float | None = field(default=None, metadata={"omit_default": True})
     # The task's loss (repro.losses): cross_entropy | sum_squared_error; and float32 | float64 (model, data).
     loss: str = field(default="cross_entropy", metadata={"omit_default": True})
     dtype: str = field(default="float32", metadata={"omit_default": True})

@@ -23,7 +23,7 @@ AT_LEAST_ONE = (
     "train.train_window",
     "train.checkpoint_every",
 )
-AT_LEAST_ZERO = ("data.val_size", "data.pad", "optim.momentum", "optim.weight_decay")
+AT_LEAST_ZERO = ("train.eval_from", "data.val_size", "data.pad", "optim.momentum", "optim.weight_decay")
 
 
 def _get(cfg: Any, dotted: str) -> Any:

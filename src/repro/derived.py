@@ -21,6 +21,7 @@ EPOCH_CADENCES = (
     ("eval_every_epochs", "eval_every"),
     ("log_every_epochs", "log_every"),
     ("checkpoint_every_epochs", "checkpoint_every"),
+    ("eval_from_epochs", "eval_from"),
 )
 
 

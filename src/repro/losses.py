@@ -4,6 +4,9 @@
 
 - ``cross_entropy`` (default): classification; targets are int64 class labels. Metrics ``loss`` (mean
   cross-entropy) and ``error`` (% of examples whose arg-max output is not the label).
+- ``reconstruction_bce``: an autoencoder's task; the target is the input itself (pixels in [0, 1]), the
+  output its reconstruction as logits of the same size. The loss of one example is the binary
+  cross-entropy summed over pixels; no ``error`` metric.
 - ``sum_squared_error``: regression; targets are float vectors shaped like the output. The loss of one
   example is its squared error summed over the output dimensions; the training loss is its mean over the
   batch and the reported ``loss`` its mean over the split. Regression has no error rate, so no ``error``
@@ -30,6 +33,11 @@ class Loss:
     mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     total: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     wrong: Callable[[torch.Tensor, torch.Tensor], int] | None  # misclassified examples; None: no error
+    reconstructs: bool = False  # the target is the input batch (an autoencoder), not the labels
+
+    def target(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What the output is compared with: the labels ``y``, or the input ``x`` for a reconstruction."""
+        return x if self.reconstructs else y
 
     @property
     def has_error(self) -> bool:
@@ -55,6 +63,23 @@ LOSSES.register("cross_entropy")(
         mean=F.cross_entropy,
         total=lambda output, target: F.cross_entropy(output, target, reduction="sum"),
         wrong=_wrong_labels,
+    )
+)
+
+
+def _bce_per_example(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-example binary cross-entropy of logits against [0, 1] targets, summed over the pixels."""
+    flat = output.flatten(1)
+    return F.binary_cross_entropy_with_logits(flat, target.reshape(flat.shape), reduction="none").sum(1)
+
+
+LOSSES.register("reconstruction_bce")(
+    Loss(
+        "reconstruction_bce",
+        mean=lambda output, target: _bce_per_example(output, target).mean(),
+        total=lambda output, target: _bce_per_example(output, target).sum(),
+        wrong=None,
+        reconstructs=True,
     )
 )
 LOSSES.register("sum_squared_error")(
@@ -83,7 +108,7 @@ def evaluate(
     wrong, loss_sum = 0, 0.0
     for start in range(0, len(x), batch_size):
         output = model(x[start : start + batch_size])
-        target = y[start : start + batch_size]
+        target = loss.target(x[start : start + batch_size], y[start : start + batch_size])
         loss_sum += loss.total(output, target).item()
         if loss.wrong is not None:
             wrong += loss.wrong(output, target)

@@ -36,6 +36,46 @@ def sgd(params: Iterable[torch.nn.Parameter], cfg: OptimConfig) -> torch.optim.O
     )
 
 
+class DampedSGD(torch.optim.Optimizer):
+    """SGD whose velocity averages the gradients: v = m v + (1 - m) g, w -= lr v (v starts at 0).
+
+    The convention of Hinton et al. 2012 and Srivastava et al. 2014's recipe (dw = m dw - (1 - m) lr g):
+    under a constant gradient g a step settles at lr * g, where PyTorch's SGD (v = m v + g) settles at
+    lr * g / (1 - m). For a constant m this is PyTorch's SGD at lr * (1 - m): their "lr 10 at momentum
+    0.99" is PyTorch's lr 0.1, and copying 10 into PyTorch diverges.
+    ``momentum`` may change every step (a momentum schedule), and the (1 - m) factor follows it.
+    """
+
+    def __init__(self, params: Iterable[torch.nn.Parameter], lr: float, momentum: float, weight_decay: float):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            m, lr, wd = group["momentum"], group["lr"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.add(p, alpha=wd) if wd else p.grad
+                state = self.state[p]
+                if "velocity" not in state:
+                    state["velocity"] = torch.zeros_like(p)
+                velocity = state["velocity"]
+                velocity.mul_(m).add_(grad, alpha=1.0 - m)
+                p.add_(velocity, alpha=-lr)
+        return loss
+
+
+@OPTIMIZERS.register("sgd_damped")
+def sgd_damped(params: Iterable[torch.nn.Parameter], cfg: OptimConfig) -> torch.optim.Optimizer:
+    """SGD with the velocity as a (1 - m)-weighted average of gradients (see DampedSGD); no Nesterov."""
+    if cfg.nesterov:
+        raise ValueError("optimizer sgd_damped has no Nesterov variant")
+    return DampedSGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
 @SCHEDULES.register("multistep")
 def multistep(cfg: ScheduleConfig, base_lr: float, step: int) -> float:
     """``base_lr`` times ``gamma`` for every milestone already passed."""

@@ -125,7 +125,7 @@ def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]
         set_hyperparameters(optimizer, lr, momentum)
         x, y = _next_batch(data, state, cfg, generator)
         output = model(x)
-        loss = loss_spec.mean(output, y)
+        loss = loss_spec.mean(output, loss_spec.target(x, y))
         if not math.isfinite(loss.item()):
             status, diverged_at = "diverged", state.step
             log.warning("loss is %s at step %d: recording the run as diverged", loss.item(), state.step)
@@ -156,7 +156,7 @@ def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]
         if state.step % cfg.train.log_every == 0 or last:
             _record_training(data, state, cfg, lr, momentum, loss_spec)
             progress = _log_progress(state, cfg, lr, loss_spec, progress)
-        if state.step % cfg.train.eval_every == 0 or last:
+        if (state.step % cfg.train.eval_every == 0 and state.step >= cfg.train.eval_from) or last:
             _record_heldout(model, data, state, cfg, loss_spec)
             write_rows(out_dir / PARTIAL_METRICS, state.metrics, METRIC_COLUMNS)
         context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()

@@ -82,3 +82,12 @@ def check_macro_prefixes(experiments: dict[str, dict]) -> None:
                 f"'{prefix}'; give one of them its own 'macro_prefix' in its experiment file"
             )
         owners[prefix] = name
+
+
+def check_config_files(paths: list[str | Path]) -> None:
+    """Refuse a workflow config file that gives a key twice (YAML would silently keep the last one)."""
+    from repro.experiments import read_yaml
+
+    for path in paths:
+        if Path(path).exists():
+            read_yaml(Path(path))

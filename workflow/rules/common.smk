@@ -14,6 +14,7 @@ from repro.data.generated import is_generated  # noqa: E402
 from repro.experiments import expand_runs, load_experiment  # noqa: E402
 from repro.papers import collect_exhibits, module_files  # noqa: E402
 from repro.workflow import (  # noqa: E402
+    check_config_files,
     check_full_scale_data,
     check_macro_prefixes,
     claims_summary,
@@ -21,6 +22,8 @@ from repro.workflow import (  # noqa: E402
     fallback_notices,
 )
 
+# Snakemake's YAML reading keeps the last of two equal keys; the config files must not rely on that.
+check_config_files(workflow.configfiles)
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 SCALE = config["scale"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +63,16 @@ def tensors_problem(path: Path | str) -> str | None:
 
 
 def _corrupt(path: Path, why: str) -> DataCorruptError:
+    """The error for a bad cache, which is first moved aside so that the next run fetches it again."""
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        path.replace(aside)  # jobs that already loaded it keep their open copy; new ones see it missing
+        moved = f"It was moved aside to {aside.name}; rerun and snakemake fetches it again"
+    except OSError:
+        moved = f"Delete it (and {path.with_name('provenance.json').name}) and rerun"
     return DataCorruptError(
-        f"tensor cache {path} is corrupt: {why}. Delete it (and {path.with_name('provenance.json')}) and "
-        "rerun: snakemake rebuilds it with rule fetch_dataset, `python -m repro.train` does so itself"
+        f"tensor cache {path} is corrupt: {why}. {moved} (rule fetch_dataset; `python -m repro.train` "
+        "does so itself)"
     )
 
 

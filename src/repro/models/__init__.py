@@ -57,4 +57,13 @@ def count_parameters(model: nn.Module) -> int:
 
 
 # Importing the families registers them.
-from repro.models import convnet, linear_deep, mlp, resnet_cifar, vgg  # noqa: E402, F401
+from repro.models import (  # noqa: E402, F401
+    autoencoder,
+    conv_fc,
+    convnet,
+    linear_deep,
+    mlp,
+    noisy_norms,
+    resnet_cifar,
+    vgg,
+)

@@ -5,8 +5,11 @@ linear map has no bias) or g(Wu + b) without it; g is the sigmoid in the paper. 
 affine map to the logits. Weights are drawn from N(0, init_std^2) ("small random Gaussian values"; the
 paper gives no std), or with std 1/sqrt(fan_in) when ``init_std`` is "fan_in"; biases start at 0, BN's
 gamma at 1 and beta at 0. ``norm`` takes any norm spec (models/norms.py). Dropout (Srivastava et al. 2014) is
-per layer: ``dropout_input`` on the input pixels, ``dropout_hidden`` after every hidden nonlinearity; at 0 no
-module is added, so nets without dropout keep their structure and state_dict.
+set by the probability of KEEPING a unit, the paper's p: ``keep_input`` on the input pixels (0.8 in the
+paper), ``keep_hidden`` after every hidden nonlinearity (0.5; one number for all layers or a list, one per
+layer). Training uses inverted dropout (kept units scaled by 1/p), so the eval-mode net is the paper's
+weight-scaled test-time net. At 1.0 no module is added, so nets without dropout keep their structure and
+state_dict.
 
 Parameter counts on 28x28x1 input, 10 classes (checked in tests/test_ioffe2015.py):
 
@@ -31,6 +34,21 @@ def _dropout(p: float) -> nn.Dropout | None:
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {p}")
     return nn.Dropout(p) if p > 0 else None
+
+
+def drop_probability(keep: float, key: str = "keep") -> float:
+    """The drop probability 1 - p of a keep probability p in (0, 1] (the paper's convention: p keeps)."""
+    if isinstance(keep, bool) or not isinstance(keep, int | float) or not 0.0 < keep <= 1.0:
+        raise ValueError(f"{key} is the probability of keeping a unit, in (0, 1]; got {keep!r}")
+    return 1.0 - float(keep)
+
+
+def per_layer(value: float | list[float], n: int, key: str) -> list[float]:
+    """One value per layer: a number repeated ``n`` times, or a list of exactly ``n`` numbers."""
+    values = list(value) if isinstance(value, list | tuple) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{key} lists {len(values)} values for {n} layers")
+    return values
 
 
 class HiddenLayer(nn.Module):
@@ -59,14 +77,15 @@ class MLP(nn.Module):
         norm: Spec,
         act: str,
         init_std: float | str,
-        dropout_input: float = 0.0,
-        dropout_hidden: float = 0.0,
+        keep_input: float = 1.0,
+        keep_hidden: float | list[float] = 1.0,
     ) -> None:
         super().__init__()
-        self.drop_input = _dropout(dropout_input)
+        self.drop_input = _dropout(drop_probability(keep_input, "keep_input"))
+        keeps = per_layer(keep_hidden, len(hidden), "keep_hidden")
         layers, fan_in = [], in_features
-        for width in hidden:
-            layers.append(HiddenLayer(fan_in, width, norm, act, dropout_hidden))
+        for width, keep in zip(hidden, keeps, strict=True):
+            layers.append(HiddenLayer(fan_in, width, norm, act, drop_probability(keep, "keep_hidden")))
             fan_in = width
         self.hidden = nn.Sequential(*layers)
         self.out = nn.Linear(fan_in, num_classes)
@@ -96,12 +115,12 @@ def mlp(
     activation: str = "sigmoid",
     norm: Spec = "none",
     init_std: float | str = 0.1,
-    dropout_input: float = 0.0,
-    dropout_hidden: float = 0.0,
+    keep_input: float = 1.0,
+    keep_hidden: float | list[float] = 1.0,
 ) -> nn.Module:
-    """784-100-100-100-10 (for 28x28x1) MLP; any norm spec before the nonlinearity; per-layer dropout."""
+    """784-100-100-100-10 (for 28x28x1) MLP; any norm spec before the nonlinearity; keep probabilities."""
     if not (init_std == "fan_in" or (isinstance(init_std, int | float) and init_std > 0)):
         raise ValueError(f"init_std must be a positive number or 'fan_in', got {init_std!r}")
     widths = list(hidden) if hidden is not None else [100, 100, 100]
     in_features = in_channels * image_size * image_size
-    return MLP(in_features, widths, num_classes, norm, activation, init_std, dropout_input, dropout_hidden)
+    return MLP(in_features, widths, num_classes, norm, activation, init_std, keep_input, keep_hidden)

@@ -7,6 +7,7 @@ against, so a new registry entry declares its options once, in its signature.
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,7 +32,17 @@ def builder_options(builder: Callable[..., Any]) -> dict[str, inspect.Parameter]
     return {p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
+def _hint_name(hint: Any) -> str:
+    """'int' for int and for int | None (None means "not given", so it is not worth naming)."""
+    arms = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    return " or ".join(getattr(a, "__name__", str(a)) for a in arms)
+
+
 def _type_ok(value: Any, hint: Any) -> bool:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return any(_type_ok(value, arm) for arm in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
     # bool is an int subclass, but `groups: true` is a typo, not a count.
     if hint is bool:
         return isinstance(value, bool)
@@ -75,12 +86,19 @@ def check_spec(registry: Registry[Any], spec: Any, key: str, where: str) -> None
         hint = hints.get(option)
         if hint is not None and not _type_ok(value, hint):
             raise ConfigError(
-                f"'{key}.{option}' must be {getattr(hint, '__name__', hint)} in {where}, "
+                f"'{key}.{option}' must be {_hint_name(hint)} in {where}, "
                 f"got {type(value).__name__} ({value!r})"
             )
     for option, param in allowed.items():
         if param.default is inspect.Parameter.empty and option not in options:
             raise ConfigError(f"key '{key}.{option}' is required for {registry.kind} '{name}' in {where}")
+    # A builder whose options depend on each other (one of two, not both) checks them itself.
+    check_options = getattr(builder, "check_options", None)
+    if check_options is not None:
+        try:
+            check_options(options)
+        except ValueError as err:
+            raise ConfigError(f"'{key}' ({registry.kind} '{name}') in {where}: {err}") from None
 
 
 def check_name(registry: Registry[Any], name: Any, key: str, where: str) -> None:

@@ -97,4 +97,15 @@ def build_probe(name: str, options: dict[str, Any]) -> Probe:
     return PROBES.get(name)(**options)
 
 
-from repro.probes import gradient_step, layer_response, percentiles  # noqa: E402, F401  (registers them)
+from repro.probes import (  # noqa: E402, F401  (registers them)
+    activation_hist,
+    activation_stats,
+    eval_error,
+    filters,
+    gradient_step,
+    ics,
+    landscape,
+    layer_response,
+    mc_dropout,
+    percentiles,
+)

@@ -1,0 +1,40 @@
+"""Santurkar et al. 2018 plug-in: the VGG arms (noisy BN), ICS, the landscape along the gradient, the DLN.
+
+Variant names follow the experiment files (``nobn`` is the paper's "standard" net; ``bn``, ``noisy_bn``,
+``nobn_noise`` and the lr variants in santurkar2018_vgg; ``nobn``, ``bn`` and the ``_lr1e-7`` pair in
+santurkar2018_dln); figures draw the arms they find in the table and mark missing ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from repro.papers import register
+
+PAPER = register("santurkar2018")
+PAPER.value_texts["model.norm"] = {
+    "none": "none",
+    "batch": "BN",
+    "noisy_batch": "BN, then the noise after its gamma/beta, before the ReLU (noisy BN)",
+    "noise": "the noise after the layer's bias, before the ReLU (no BN)",
+}
+
+LABELS = {
+    "nobn": "standard", "bn": "BN", "noisy_bn": "noisy BN", "nobn_noise": "standard + noise",
+    "nobn_lr0.5": "standard, lr 0.5", "bn_lr0.5": "BN, lr 0.5",
+    "nobn_lr1e-7": "standard, lr 1e-7", "bn_lr1e-7": "BN, lr 1e-7",
+}  # fmt: skip
+# The deep linear nets' lr as the paper states it, on the summed loss (the runs train on the mean).
+DLN_LABELS = {**LABELS, "nobn": "standard, lr 1e-6", "bn": "BN, lr 1e-6"}
+
+
+@PAPER.labels
+def arm_label(variant: str, config: Mapping[str, Any]) -> str:
+    """The paper's name of an arm ('noisy BN'); other variants keep their name."""
+    labels = DLN_LABELS if config.get("model.name") == "linear_deep" else LABELS
+    return labels.get(variant, variant)
+
+
+# Registers the figures and tables on PAPER (imported for that side effect).
+from repro.papers.santurkar2018 import figures, tables  # noqa: E402, F401
