@@ -42,7 +42,7 @@ PAPER.setup_rows["network"] = (
     "Network",
     [("CIFAR ResNet-{}", "model.depth"), ("base width {}", "model.width")],
 )
-PAPER.setup_rows["norms"] = ("Normalisation", [("{}", "model.norm.name")])
+PAPER.setup_rows["norms"] = ("Normalisation", [("{}", "model.norm.name"), ("{}", "model.norm")])
 PAPER.setup_rows["workers"] = ("Workers", [("{} emulated, BN statistics per worker", "model.norm.workers")])
 PAPER.setup_rows["groups"] = (
     "GN groups",
@@ -57,6 +57,7 @@ PAPER.setup_rows["evaluation"] = (
 PAPER.value_texts["model.norm.name"] = {
     "ghost_batch": "BN per worker", "batch": "BN", "group": "GN", "layer": "LN", "instance": "IN",
 }  # fmt: skip
+PAPER.value_texts["model.norm"] = PAPER.value_texts["model.norm.name"]  # norms given by name only
 
 LAST_K = 5
 FINAL_TEST = {"split": "test", "metric": "error", "reduce": "median_last_k", "k": LAST_K}
@@ -296,11 +297,14 @@ def table2(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
         r"\midrule",
     ]
     arms = {norm: _by_size(info, norm) for norm in ("BN", "GN")}
+    # Mean +- sd only: five columns of "38.78 +- 2.70 (n=3)" overflow a page; n gets its own row.
     for norm in ("BN", "GN"):
-        cells = [f"{norm}, ours"] + [_cell(summary, arms[norm].get(b)) for b in sizes]
+        cells = [f"{norm}, ours"] + [_mean_sd(summary, arms[norm].get(b)) for b in sizes]
         lines.append(" & ".join(cells) + r" \\")
     gaps = [_gap_text(values, arms["GN"].get(b), arms["BN"].get(b)) for b in sizes]
     lines.append(r"GN $-$ BN, ours & " + " & ".join(gaps) + r" \\")
+    seeds = [_seeds_text(summary, arms["BN"].get(b), arms["GN"].get(b)) for b in sizes]
+    lines.append(r"Seeds (BN, GN), ours & " + " & ".join(seeds) + r" \\")
     lines.append(r"\addlinespace")
     for norm in ("BN", "GN"):
         numbers = paper.get(norm.lower()) or {}
@@ -309,6 +313,25 @@ def table2(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     lines.append(r"GN $-$ BN, paper & " + " & ".join(diffs) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
+
+
+def _mean_sd(summary: pd.DataFrame, variant: str | None) -> str:
+    """'38.78 $\\pm$ 2.70' (the cell without its n), or 'not run'."""
+    text = _cell(summary, variant)
+    return text.split(" (n=")[0] if "(n=" in text else text
+
+
+def _seeds_text(summary: pd.DataFrame, *variants: str | None) -> str:
+    """Completed seeds of each variant, '3, 3' (diverged runs named)."""
+    parts = []
+    for variant in variants:
+        if variant is None or variant not in summary.index:
+            parts.append("0")
+            continue
+        row = summary.loc[variant]
+        extra = f" ({int(row['n_diverged'])} div.)" if row["n_diverged"] else ""
+        parts.append(f"{int(row['n_ok'])}{extra}")
+    return ", ".join(parts)
 
 
 def _by_size(info: pd.DataFrame, norm: str) -> dict[int, str]:
@@ -322,7 +345,7 @@ def _gap_text(values: pd.DataFrame, gn: str | None, bn: str | None) -> str:
     a = ok[ok["variant"] == gn].set_index("seed")["value"]
     b = ok[ok["variant"] == bn].set_index("seed")["value"]
     paired = (a - b).dropna()
-    return "--" if paired.empty else f"{_signed(paired.mean(), 2)} (n={len(paired)})"
+    return "--" if paired.empty else _signed(paired.mean(), 2)
 
 
 def _paper_gap(paper: Mapping[str, Any], b: int) -> str:
