@@ -23,6 +23,7 @@ EXAMPLES = {
     "instance": "instance",
     "noisy_batch": {"name": "noisy_batch", "mean_range": 0.5},
     "noise": "noise",
+    "lp_batch": {"name": "lp_batch", "p": "inf"},
 }
 
 

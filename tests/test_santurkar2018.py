@@ -17,15 +17,17 @@ from .conftest import REPO
 
 EXPERIMENTS = REPO / "configs" / "experiments"
 VGG = {"nobn": "none", "bn": "batch", "noisy_bn": "noisy_batch", "nobn_noise": "noise",
-       "nobn_lr0.5": "none", "bn_lr0.5": "batch"}  # fmt: skip
-DLN = {"nobn": "none", "bn": "batch", "nobn_lr1e-7": "none", "bn_lr1e-7": "batch"}
+       "nobn_lr0.5": "none", "bn_lr0.5": "batch",
+       "lp1": "lp_batch", "lp2": "lp_batch", "lpinf": "lp_batch"}  # fmt: skip
+DLN = {"nobn": "none", "bn": "batch", "nobn_lr1e-7": "none", "bn_lr1e-7": "batch",
+       "lp1": "lp_batch", "lp2": "lp_batch", "lpinf": "lp_batch"}  # fmt: skip
 
 
 def synthetic(experiment: str, arms: dict[str, str], steps: list[int]) -> pd.DataFrame:
     """A tidy table shaped like repro.tables' output: BN trains faster and is smoother, with more ICS."""
     rows = []
     for variant, norm in arms.items():
-        bn = norm in ("batch", "noisy_batch")
+        bn = norm in ("batch", "noisy_batch", "lp_batch")
         for seed in (0, 1, 2):
             meta = {"experiment": experiment, "variant": variant, "seed": seed, "status": "completed",
                     "model.norm": norm, "model.name": "vgg"}  # fmt: skip

@@ -62,6 +62,7 @@ from repro.models import (  # noqa: E402, F401
     conv_fc,
     convnet,
     linear_deep,
+    lp_norms,
     mlp,
     noisy_norms,
     resnet_cifar,

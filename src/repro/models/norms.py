@@ -15,6 +15,7 @@ input (N, C)) or 2 (convolutional, input (N, C, H, W)), and their options as key
     instance      eps=1e-5                         GroupNorm(C, C): affine, no running statistics
     noisy_batch   noise options, momentum, eps     BN, then Algorithm 1's noise (models/noisy_norms.py)
     noise         noise options                    a bias, then the same noise, no BN (noisy_norms.py)
+    lp_batch      p (1, 2, inf), momentum, eps     BN dividing by the batch l_p scale (models/lp_norms.py)
 
 A new variant (e.g. a noisy BN) is one more ``@NORMS.register`` entry; nothing else changes.
 """

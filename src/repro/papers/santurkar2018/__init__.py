@@ -2,7 +2,8 @@
 
 Variant names follow the experiment files (``nobn`` is the paper's "standard" net; ``bn``, ``noisy_bn``,
 ``nobn_noise`` and the lr variants in santurkar2018_vgg; ``nobn``, ``bn`` and the ``_lr1e-7`` pair in
-santurkar2018_dln); figures draw the arms they find in the table and mark missing ones.
+santurkar2018_dln; ``lp1``, ``lp2``, ``lpinf``, the l_p norms of Fig. 5, in both); figures draw the
+arms they find in the table and mark missing ones.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ PAPER.value_texts["model.norm"] = {
     "noisy_batch": "BN, then the noise after its gamma/beta, before the ReLU (noisy BN)",
     "noise": "the noise after the layer's bias, before the ReLU (no BN)",
 }
+# l_p norms are given as a mapping (model.norm.name, model.norm.p; Fig. 5).
+PAPER.value_texts["model.norm.name"] = {"lp_batch": "l_p batch norm (Fig. 5)"}
+PAPER.value_texts["model.norm.p"] = {1: "l1", 2: "l2", "inf": "l-inf"}
 
 LABELS = {
     "nobn": "standard", "bn": "BN", "noisy_bn": "noisy BN", "nobn_noise": "standard + noise",
     "nobn_lr0.5": "standard, lr 0.5", "bn_lr0.5": "BN, lr 0.5",
     "nobn_lr1e-7": "standard, lr 1e-7", "bn_lr1e-7": "BN, lr 1e-7",
+    "lp1": "l1 norm", "lp2": "l2 norm", "lpinf": "l-inf norm",
 }  # fmt: skip
 # The deep linear nets' lr as the paper states it, on the summed loss (the runs train on the mean).
 DLN_LABELS = {**LABELS, "nobn": "standard, lr 1e-6", "bn": "BN, lr 1e-6"}

@@ -1,6 +1,7 @@
 """Santurkar et al. 2018 figures: accuracy (Fig. 1/2), activations (Fig. 2 right), ICS (Fig. 3), landscape
-(Fig. 4 for the VGG, Fig. 10 for the deep linear net). Lines are means over completed seeds, bands
-min-max over seeds (or, for the landscape, the band over eta of the mean over seeds); n in the legends.
+(Fig. 4 for the VGG, Fig. 10 for the deep linear net), l_p normalisation (Fig. 5). Lines are means over
+completed seeds, bands min-max over seeds (or, for the landscape, the band over eta of the mean over
+seeds); n in the legends.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from repro.papers.santurkar2018 import DLN_LABELS, LABELS, PAPER
 
 COLORS = {"nobn": PALETTE[1], "bn": PALETTE[0], "noisy_bn": PALETTE[2], "nobn_noise": PALETTE[3],
           "nobn_lr0.5": PALETTE[1], "bn_lr0.5": PALETTE[0],
-          "nobn_lr1e-7": PALETTE[4], "bn_lr1e-7": PALETTE[5]}  # fmt: skip
+          "nobn_lr1e-7": PALETTE[4], "bn_lr1e-7": PALETTE[5],
+          "lp1": PALETTE[3], "lp2": PALETTE[7], "lpinf": PALETTE[8]}  # fmt: skip
 DASHED = {"nobn_lr0.5", "bn_lr0.5"}
 VGG_BASE = ["nobn", "bn", "noisy_bn", "nobn_noise"]
 VGG_LR = ["nobn", "bn", "nobn_lr0.5", "bn_lr0.5"]
 PAIRS = ["nobn", "bn", "nobn_lr1e-7", "bn_lr1e-7"]
+LP_ARMS = ["nobn", "bn", "lp1", "lp2", "lpinf"]  # Fig. 5: the l_p norms beside BN and the standard net
 
 
 def _present(table: pd.DataFrame, variants: list[str], source: str = "metrics") -> list[str]:
@@ -212,3 +215,55 @@ def dln_ics(table: pd.DataFrame, out_pdf: Path) -> None:
 def dln_landscape(table: pd.DataFrame, out_pdf: Path) -> None:
     """Fig. 10 analog: the deep linear nets' landscape along the gradient, eta in [1/100, 30] x lr."""
     landscape_row(table, out_pdf, PAIRS, DLN_LABELS, "deep linear net, eta in [1/100, 30] x lr (summed loss)")
+
+
+def lp_panels(
+    table: pd.DataFrame,
+    out_pdf: Path,
+    panels: list[tuple[dict, str, bool]],
+    labels: dict[str, str],
+    title: str,
+) -> None:
+    """Fig. 5 analog: one panel per (metric spec, y label, log y), a line per arm of LP_ARMS found."""
+    fig, axes = new_figure(TWO_COLUMN, 2.6, 1, len(panels), squeeze=False)
+    present = _present(table, LP_ARMS)
+    counts = status_counts(table) if present else None
+    for col, (ax, (spec, ylabel, log)) in enumerate(zip(axes[0], panels, strict=True)):
+        ax.set_title(ylabel)
+        if not present:
+            no_runs(ax)
+            continue
+        for variant in present:
+            matrix = curves(table, spec, variant)
+            if spec.get("metric") == "error":
+                matrix = 100.0 - matrix  # accuracy, as the paper plots it
+            label = _label(variant, counts, labels) if col == 0 else None
+            # l2 is BN up to eps, so its line would hide BN's: draw it dashed on top.
+            style = {**TEST_STYLE, "linestyle": "--"} if variant == "lp2" else TEST_STYLE
+            plot_band(ax, matrix, COLORS.get(variant, "0.3"), style, label)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("training steps")
+        ax.grid(True, alpha=0.5)
+    if present:
+        fig.legend(loc="outside lower center", ncol=5)
+    fig.suptitle(title)
+    save_figure(fig, out_pdf)
+
+
+@PAPER.figure("santurkar2018_vgg_lp")
+def vgg_lp(table: pd.DataFrame, out_pdf: Path) -> None:
+    """Fig. 5 analog (VGG): training and test accuracy of the l_p-normalised nets beside BN and standard."""
+    panels = [({"split": "train", "metric": "error"}, "training accuracy (%, running window)", False),
+              ({"split": "test", "metric": "error"}, "test accuracy (%)", False)]  # fmt: skip
+    lp_panels(table, out_pdf, panels, LABELS, "VGG, lr 0.1: l_p normalisation in place of BN")
+
+
+@PAPER.figure("santurkar2018_dln_lp")
+def dln_lp(table: pd.DataFrame, out_pdf: Path) -> None:
+    """Fig. 5 analog (deep linear net): training and test loss of the l_p-normalised nets, BN and standard."""
+    panels = [({"split": "train", "metric": "loss"}, "training loss (per-sample mean)", True),
+              ({"split": "test", "metric": "loss"}, "test loss (per-sample mean)", True)]  # fmt: skip
+    lp_panels(
+        table, out_pdf, panels, DLN_LABELS, "deep linear net, lr 1e-6: l_p normalisation in place of BN"
+    )
