@@ -21,6 +21,10 @@ min_version("8.0")
 configfile: "configs/config.yaml"
 
 
+# `snakemake --report report.html`: the figures, the claims, the tidy tables and the PDF, per paper.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

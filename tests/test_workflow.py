@@ -104,3 +104,12 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
     # Nothing left to do: a second call finds every output up to date.
     again = snakemake(work, "-n", "--config", "scale=smoke", "--configfile", "test.yaml")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # Snakemake's HTML report carries the figures (by paper), the claims, the tidy tables and the PDF.
+    html = work / "report.html"
+    made = snakemake(work, "--report", str(html), "--config", "scale=smoke", "--configfile", "test.yaml")
+    assert made.returncode == 0, made.stderr[-3000:]
+    text = html.read_text(errors="replace")
+    for name in ("he2016_training_curves.png", "he2016_layer_responses.png", "claims.csv", "report.pdf"):
+        assert name in text, name
+    assert "Tidy tables" in text and "he2016_depth.csv" in text

@@ -14,7 +14,12 @@ rule aggregate_experiment:
         ],
         code=module_files("repro.tables"),
     output:
-        table_file("{experiment}"),
+        report(
+            table_file("{experiment}"),
+            caption="../report/table.rst",
+            category="Tidy tables",
+            labels={"experiment": "{experiment}"},
+        ),
     log:
         f"{RESULTS}/{SCALE}/logs/aggregate_experiment/{{experiment}}.log",
     conda:

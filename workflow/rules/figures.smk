@@ -17,7 +17,12 @@ for _figure, _experiment in FIGURES.items():
             style=FIGURE_CODE,
         output:
             pdf=figure_file(_figure),
-            png=figure_file(_figure).removesuffix(".pdf") + ".png",
+            png=report(
+                figure_file(_figure).removesuffix(".pdf") + ".png",
+                caption="../report/figure.rst",
+                category=EXHIBITS[_experiment].paper,
+                labels={"figure": _figure, "experiment": _experiment},
+            ),
         log:
             f"{RESULTS}/{SCALE}/logs/figures/{_figure}.log",
         localrule: True

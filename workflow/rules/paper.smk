@@ -73,7 +73,9 @@ rule evaluate_claims:
     input:
         tables=[table_file(name) for name in EXPERIMENTS],
     output:
-        csv=paper_file("claims.csv"),
+        csv=report(
+            paper_file("claims.csv"), caption="../report/claims.rst", category="Claims"
+        ),
         tex=paper_file("claims.tex"),
     log:
         f"{RESULTS}/{SCALE}/logs/evaluate_claims.log",
@@ -123,7 +125,11 @@ rule build_report:
         + sorted(str(p) for p in (PAPER_SRC / "sections").glob("*.tex")),
         code=module_files("repro.report.build"),
     output:
-        pdf=str(paths.report_path(SCALE, RESULTS)),
+        pdf=report(
+            str(paths.report_path(SCALE, RESULTS)),
+            caption="../report/pdf.rst",
+            category="Report",
+        ),
     log:
         f"{RESULTS}/{SCALE}/logs/build_report.log",
     conda:
