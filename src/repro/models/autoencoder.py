@@ -17,13 +17,11 @@ Parameter counts (checked in tests/test_srivastava2014.py):
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from repro.models import MODELS
-from repro.models.mlp import _dropout, drop_probability
+from repro.models.mlp import check_init_std, drop_probability, dropout_or_none, gaussian_init_
 from repro.models.norms import has_bias, make_activation, make_norm
 from repro.models.specs import Spec
 
@@ -44,17 +42,13 @@ class Autoencoder(nn.Module):
         norm: Spec = "none",
     ) -> None:
         super().__init__()
-        self.drop_input = _dropout(drop_probability(keep_input, "keep_input"))
+        self.drop_input = dropout_or_none(drop_probability(keep_input, "keep_input"))
         self.encoder = nn.Linear(features, hidden, bias=has_bias(norm))
         self.norm = make_norm(norm, hidden, dims=1)  # "none": the identity
         self.act = make_activation(act)
-        self.drop = _dropout(drop_probability(keep_hidden, "keep_hidden"))
+        self.drop = dropout_or_none(drop_probability(keep_hidden, "keep_hidden"))
         self.decoder = nn.Linear(hidden, features)
-        for m in (self.encoder, self.decoder):
-            std = 1.0 / math.sqrt(m.in_features) if init_std == "fan_in" else float(init_std)
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+        gaussian_init_(self, init_std)  # the encoder, then the decoder
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)
@@ -80,7 +74,6 @@ def autoencoder(
 ) -> nn.Module:
     """784-256-784 autoencoder (for 28x28x1) with keep probabilities on the input and the code."""
     del num_classes  # the output is the image, not classes
-    if not (init_std == "fan_in" or (isinstance(init_std, int | float) and init_std > 0)):
-        raise ValueError(f"init_std must be a positive number or 'fan_in', got {init_std!r}")
+    check_init_std(init_std)
     features = in_channels * image_size * image_size
     return Autoencoder(features, hidden, activation, init_std, keep_input, keep_hidden, norm)

@@ -30,7 +30,8 @@ from repro.models.norms import has_bias, make_activation, make_norm
 from repro.models.specs import Spec
 
 
-def _dropout(p: float) -> nn.Dropout | None:
+def dropout_or_none(p: float) -> nn.Dropout | None:
+    """``nn.Dropout(p)`` for a drop probability p in (0, 1); None at 0, so no module is added."""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {p}")
     return nn.Dropout(p) if p > 0 else None
@@ -51,6 +52,22 @@ def per_layer(value: float | list[float], n: int, key: str) -> list[float]:
     return values
 
 
+def check_init_std(init_std: object) -> None:
+    """Raise ValueError unless ``init_std`` is a positive number or "fan_in"."""
+    if not (init_std == "fan_in" or (isinstance(init_std, int | float) and init_std > 0)):
+        raise ValueError(f"init_std must be a positive number or 'fan_in', got {init_std!r}")
+
+
+def gaussian_init_(model: nn.Module, init_std: float | str) -> None:
+    """Every linear map's weights ~ N(0, init_std^2) (std 1/sqrt(fan_in) for "fan_in"), biases 0."""
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            std = 1.0 / math.sqrt(m.in_features) if init_std == "fan_in" else float(init_std)
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
 class HiddenLayer(nn.Module):
     """Linear map, optional norm, nonlinearity, optional dropout; the nonlinearity sees norm(linear(u))."""
 
@@ -59,7 +76,7 @@ class HiddenLayer(nn.Module):
         self.linear = nn.Linear(fan_in, width, bias=has_bias(norm))
         self.norm = make_norm(norm, width, dims=1)
         self.act = make_activation(act)
-        self.drop = _dropout(dropout)
+        self.drop = dropout_or_none(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.act(self.norm(self.linear(x)))
@@ -81,7 +98,7 @@ class MLP(nn.Module):
         keep_hidden: float | list[float] = 1.0,
     ) -> None:
         super().__init__()
-        self.drop_input = _dropout(drop_probability(keep_input, "keep_input"))
+        self.drop_input = dropout_or_none(drop_probability(keep_input, "keep_input"))
         keeps = per_layer(keep_hidden, len(hidden), "keep_hidden")
         layers, fan_in = [], in_features
         for width, keep in zip(hidden, keeps, strict=True):
@@ -89,15 +106,7 @@ class MLP(nn.Module):
             fan_in = width
         self.hidden = nn.Sequential(*layers)
         self.out = nn.Linear(fan_in, num_classes)
-        self._init_weights(init_std)
-
-    def _init_weights(self, init_std: float | str) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                std = 1.0 / math.sqrt(m.in_features) if init_std == "fan_in" else float(init_std)
-                nn.init.normal_(m.weight, 0.0, std)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        gaussian_init_(self, init_std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)
@@ -119,8 +128,7 @@ def mlp(
     keep_hidden: float | list[float] = 1.0,
 ) -> nn.Module:
     """784-100-100-100-10 (for 28x28x1) MLP; any norm spec before the nonlinearity; keep probabilities."""
-    if not (init_std == "fan_in" or (isinstance(init_std, int | float) and init_std > 0)):
-        raise ValueError(f"init_std must be a positive number or 'fan_in', got {init_std!r}")
+    check_init_std(init_std)
     widths = list(hidden) if hidden is not None else [100, 100, 100]
     in_features = in_channels * image_size * image_size
     return MLP(in_features, widths, num_classes, norm, activation, init_std, keep_input, keep_hidden)
