@@ -101,13 +101,7 @@ def _rate_figure(table: pd.DataFrame, out_pdf: Path, title: str) -> None:
     ):
         drawn |= draw_points(ax, axis_points(table, metric, "model.keep_hidden"), color, style, name)
     ax.set_title(title)
-    if not drawn:
-        no_runs(ax)
-    else:
-        ax.set_xlabel("probability of retaining a hidden unit (p)")
-        ax.set_ylabel("error (%)")
-        ax.grid(True, alpha=0.5)
-        ax.legend(loc="upper right")
+    _finish(ax, drawn, "probability of retaining a hidden unit (p)", "error (%)", log_x=False)
     save_figure(fig, out_pdf)
 
 
@@ -135,15 +129,7 @@ def fig10(table: pd.DataFrame, out_pdf: Path) -> None:
         for dropped, color, style, name in ((False, PALETTE[1], PLAIN_STYLE, "no dropout"),
                                             (True, PALETTE[0], DROP_STYLE, "dropout")):  # fmt: skip
             drawn |= draw_points(ax, points[points["dropped"] == dropped], color, style, name)
-    if not drawn:
-        no_runs(ax)
-    else:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.set_xlabel("training-set size (images)")
-        ax.set_ylabel("test error (%)")
-        ax.grid(True, alpha=0.5)
-        ax.legend(loc="upper right")
+    _finish(ax, drawn, "training-set size (images)", "test error (%)", log_x=True)
     save_figure(fig, out_pdf)
 
 
@@ -154,11 +140,12 @@ def fig11(table: pd.DataFrame, out_pdf: Path) -> None:
     rows = select(table, "mc_dropout", status=COMPLETED, metric="error") if not table.empty else table
     drawn = False
     if not rows.empty and "method" in rows:
+        configs = _configs(table)
         for i, variant in enumerate(sorted_variants(rows[rows["method"] == "mc"]["variant"])):
             mine = rows[rows["variant"] == variant]
             mc = mine[mine["method"] == "mc"].groupby("k")["value"].agg(["mean", "std", "count"])
             color = PALETTE[i % len(PALETTE)]
-            label = net_label(variant, _configs(table).get(variant, {}))
+            label = net_label(variant, configs.get(variant, {}))
             n_seeds = mine["seed"].nunique()
             ax.errorbar(
                 mc.index, mc["mean"], yerr=mc["std"], color=color, marker="o", markersize=3, linewidth=1.2,
@@ -169,13 +156,19 @@ def fig11(table: pd.DataFrame, out_pdf: Path) -> None:
                 scaled.mean(), color=color, linestyle="--", linewidth=1.0, label=f"weight scaling, {label}"
             )
             drawn = True
+    _finish(ax, drawn, "number of sampled nets averaged (k)", "test error (%)", log_x=True)
+    save_figure(fig, out_pdf)
+
+
+def _finish(ax: Axes, drawn: bool, xlabel: str, ylabel: str, log_x: bool) -> None:
+    """Axis labels, grid and legend (a log x-axis with plain numbers if asked), or the "no runs" notice."""
     if not drawn:
         no_runs(ax)
-    else:
+        return
+    if log_x:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.set_xlabel("number of sampled nets averaged (k)")
-        ax.set_ylabel("test error (%)")
-        ax.grid(True, alpha=0.5)
-        ax.legend(loc="upper right")
-    save_figure(fig, out_pdf)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.5)
+    ax.legend(loc="upper right")
