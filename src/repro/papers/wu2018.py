@@ -74,15 +74,24 @@ def norm_short(config: Mapping[str, Any]) -> str:
     return SHORT.get(str(name), str(name))
 
 
+def group_division(config: Mapping[str, Any]) -> tuple[str, int] | None:
+    """('groups', G) or ('group_size', channels per group) for a GN config; None for other norms."""
+    if norm_short(config) != "GN":
+        return None
+    for key in ("group_size", "groups"):
+        value = config.get(f"model.norm.{key}")
+        if value is not None and not pd.isna(value):
+            return key, int(value)
+    return "groups", 32  # the builder's default, the paper's G
+
+
 def group_text(config: Mapping[str, Any]) -> str:
     """'G=4' or '2 ch/group' for a GN config (empty for other norms)."""
-    if norm_short(config) != "GN":
+    division = group_division(config)
+    if division is None:
         return ""
-    size = config.get("model.norm.group_size")
-    if size is not None and not pd.isna(size):
-        return f"{int(size)} ch/group"
-    groups = config.get("model.norm.groups")
-    return f"G={int(groups)}" if groups is not None and not pd.isna(groups) else "G=32"
+    key, value = division
+    return f"{value} ch/group" if key == "group_size" else f"G={value}"
 
 
 @PAPER.labels
@@ -105,11 +114,11 @@ def run_info(table: pd.DataFrame, experiment: Mapping[str, Any] | None = None) -
         known = batch is not None and not pd.isna(batch)
         rows.append({
             "variant": variant, "norm": norm_short(config), "groups": group_text(config),
-            "batch": int(batch) if known else None,
+            "division": group_division(config), "batch": int(batch) if known else None,
             "per_worker": int(batch) // workers if known else None, "label": run_name(variant, config),
         })  # fmt: skip
     return pd.DataFrame(
-        rows, columns=["variant", "norm", "groups", "batch", "per_worker", "label"]
+        rows, columns=["variant", "norm", "groups", "division", "batch", "per_worker", "label"]
     ).set_index("variant")
 
 
@@ -369,7 +378,7 @@ def table3(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     reference = experiment.get("reference") or {}
     lines = [HEADER, r"\begin{tabular}{@{}l l r r@{}}", r"\toprule"]
     lines += [r"Division & Setting & Test error (\%), ours & Paper \\", r"\midrule"]
-    groups = _division(at, "G=", "LN")
+    groups = _division(at, "groups", "LN")
     for count, variant in sorted(groups.items(), reverse=True):
         ref = fmt_number((reference.get("table3_groups") or {}).get(count), 1)
         lines.append(
@@ -377,7 +386,7 @@ def table3(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
             + r" \\"
         )
     lines.append(r"\addlinespace")
-    sizes = _division(at, "", "IN", suffix=" ch/group")
+    sizes = _division(at, "group_size", "IN")
     for size, variant in sorted(sizes.items(), reverse=True):
         ref = fmt_number((reference.get("table3_channels") or {}).get(size), 1)
         text = f"{size} per group{' (IN)' if size == 1 else ''}"
@@ -386,15 +395,12 @@ def table3(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
 
 
-def _division(info: pd.DataFrame, prefix: str, end: str, suffix: str = "") -> dict[int, str]:
-    """GN runs whose group text is '<prefix>N<suffix>' by N, plus the LN (G = 1) or IN (1 per group) end."""
+def _division(info: pd.DataFrame, key: str, end: str) -> dict[int, str]:
+    """GN runs dividing by ``key`` (groups or group_size) by its value, plus the LN or IN end at 1."""
     out: dict[int, str] = {}
     for variant, row in info.iterrows():
-        text = str(row["groups"])
-        if row["norm"] == "GN" and text.startswith(prefix) and text.endswith(suffix):
-            number = text[len(prefix) : len(text) - len(suffix)]
-            if number.isdigit():
-                out.setdefault(int(number), str(variant))
+        if row["division"] is not None and row["division"][0] == key:
+            out.setdefault(row["division"][1], str(variant))
     ends = info.index[info["norm"] == end]
     if len(ends):
         out.setdefault(1, str(ends[0]))
