@@ -62,8 +62,8 @@ def tensors_problem(path: Path | str) -> str | None:
     return None
 
 
-def _corrupt(path: Path, why: str) -> DataCorruptError:
-    """The error for a bad cache, which is first moved aside so that the next run fetches it again."""
+def _set_aside(path: Path, why: str) -> DataCorruptError:
+    """Move a bad cache aside (so that the next run fetches it again) and return the error naming both."""
     aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
     try:
         path.replace(aside)  # jobs that already loaded it keep their open copy; new ones see it missing
@@ -81,13 +81,13 @@ def load_tensors(path: Path | str, device: torch.device | str = "cpu") -> Datase
     path = Path(path)
     problem = tensors_problem(path) if path.exists() else None  # a missing file: open() names it below
     if problem:
-        raise _corrupt(path, problem)
+        raise _set_aside(path, problem)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
     except Exception as err:  # zip, pickle and storage errors alike mean the bytes are bad
-        raise _corrupt(path, f"torch cannot read it ({str(err).strip().splitlines()[0]})") from err
+        raise _set_aside(path, f"torch cannot read it ({str(err).strip().splitlines()[0]})") from err
     prov_path = path.with_name("provenance.json")
     provenance = json.loads(prov_path.read_text()) if prov_path.is_file() else {}
 
