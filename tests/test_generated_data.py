@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from repro.config import ConfigError, run_config_from_dict
+from repro.config_checks import check_ranges
 from repro.data import build_generated, is_generated, prepare_data, take_subset
 from repro.train import CHECKPOINT, run
 
@@ -96,3 +97,18 @@ def test_regression_run_end_to_end(tmp_path: Path, dtype: str) -> None:
     weights = torch.load(out / CHECKPOINT, weights_only=False)["model"]
     assert {v.dtype for v in weights.values()} == {getattr(torch, dtype)}
     assert not (tmp_path / "no_such_root").exists()  # nothing fetched or written under the data root
+
+
+def test_a_test_subset_is_fixed_nested_and_leaves_training_untouched(tmp_path: Path) -> None:
+    """data.test_subset evaluates on a fixed part of the test set; the training data do not move."""
+    full = prepare_data(run_config_from_dict(regression_config(tmp_path)), torch.device("cpu"))
+    raw = regression_config(tmp_path)
+    raw["data"]["test_subset"] = 10
+    part = prepare_data(run_config_from_dict(raw), torch.device("cpu"))
+    assert len(part.test_x) == 10 and len(part.test_y) == 10
+    assert torch.equal(part.train_x, full.train_x) and torch.equal(part.train_y, full.train_y)
+    rows = {tuple(r.flatten().tolist()) for r in full.test_x}
+    assert all(tuple(r.flatten().tolist()) in rows for r in part.test_x)  # a subset, in the full set's order
+    raw["data"]["test_subset"] = 0
+    with pytest.raises(ConfigError, match="data.test_subset"):
+        check_ranges(run_config_from_dict(raw), "test.yaml")

@@ -65,7 +65,10 @@ def train_main(argv: list[str]) -> int:
     out = args.out or run_dir(args.scale, experiment.name, args.variant, args.seed, HAND_RESULTS)
     threads = args.threads or int(workflow.get("train_threads") or 1)  # as the pipeline's train_run
     try:
-        meta = run(cfg, out, threads=threads)
+        # train.device=... on the command line wins over the workflow's device setting.
+        device = cfg.train.device if cfg.train.device != "auto" else workflow.get("device")
+        gpu = workflow.get("gpu") or {}
+        meta = run(cfg, out, threads=threads, device=device, allow_tf32=bool(gpu.get("allow_tf32", False)))
     except user_errors:
         return 2  # run() has logged the one-line reason
     except KeyboardInterrupt:

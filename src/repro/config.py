@@ -23,6 +23,9 @@ class DataConfig:
     requested: str = ""  # the paper's dataset; filled in from `name` when left empty
     root: str = "data"
     train_subset: int | None = None  # a fixed, seeded subset of the training images
+    # A fixed, class-balanced subset of the test images for every held-out evaluation (all when null):
+    # reduced scales use it because evaluating the whole test set often costs a third of the training.
+    test_subset: int | None = field(default=None, metadata={"omit_default": True})
     val_size: int = 0  # images held out of train as a validation split
     pad: int = 4  # pad-and-crop augmentation; 0 disables it
     flip: bool = True
@@ -78,7 +81,9 @@ class TrainConfig:
     eval_batch_size: int = 256
     train_window: int = 50  # batches in the running training-error window
     checkpoint_every: int = 1000
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # auto | cpu | cuda | cuda:N. Not part of a run's identity: the workflow passes its `device` setting at
+    # run time (so `cpu` vs `auto` on one machine never reruns anything), and meta.json records what ran.
+    device: str = field(default="auto", metadata={"omit_default": True})
     channels_last: bool = True  # NHWC memory layout: about a third faster for these small convs on CPU
     # Lengths in epochs instead of iterations; repro.derived turns them into steps / eval_every / log_every /
     # checkpoint_every for the run's training-set size, so config.json holds both.

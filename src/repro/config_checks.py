@@ -46,6 +46,8 @@ def check_ranges(cfg: Any, source: str) -> None:
             _fail(key, _get(cfg, key), "a number >= 0", source)
     if cfg.data.train_subset is not None and cfg.data.train_subset < 1:
         _fail("data.train_subset", cfg.data.train_subset, "an integer >= 1, or null for all images", source)
+    if cfg.data.test_subset is not None and cfg.data.test_subset < 1:
+        _fail("data.test_subset", cfg.data.test_subset, "an integer >= 1, or null for all images", source)
     if not (math.isfinite(cfg.optim.lr) and cfg.optim.lr >= 0):
         _fail("optim.lr", cfg.optim.lr, "a finite number >= 0", source)
     if not (math.isfinite(cfg.schedule.gamma) and cfg.schedule.gamma > 0):

@@ -178,15 +178,17 @@ def resolve_run(
 
 
 def workflow_overrides(raw: dict[str, Any], workflow: dict[str, Any]) -> dict[str, Any]:
-    """Settings the workflow config imposes on every run: data root, dataset substitution, device."""
+    """Settings the workflow config imposes on every run's identity: data root and dataset substitution.
+
+    The device is not one of them: it changes how a run is computed, not what it is, so the train rule
+    passes it at run time (``repro.train.run(..., device=...)``).
+    """
     data = raw.get("data") or {}
     requested = data.get("requested") or data.get("name") or RunConfig().data.name
     substitutions = workflow.get("data", {}).get("substitutions") or {}
     out: dict[str, Any] = {"data": {"requested": requested, "name": substitutions.get(requested, requested)}}
     if workflow.get("data", {}).get("root"):
         out["data"]["root"] = str(workflow["data"]["root"])
-    if workflow.get("device"):
-        out["train"] = {"device": workflow["device"]}
     return out
 
 

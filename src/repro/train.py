@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from repro.config import ConfigError, RunConfig
 from repro.config_checks import check_batch_fits
 from repro.data import DatasetTensors, DataUnavailableError, augment_batch, prepare_data
 from repro.data.tensors import DataCorruptError
+from repro.gpus import configure_cuda
 from repro.hooks import DTYPES, apply_constraints, build_constraints, set_hyperparameters
 from repro.losses import Loss, evaluate, get_loss
 from repro.models import build_model, count_parameters
@@ -45,6 +47,25 @@ def select_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class PhaseClock:
+    """Wall time split by phase (setup, train, eval, probes, checkpoint, write), for meta.json's timing_s."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self.mark = time.perf_counter()
+
+    def lap(self, phase: str) -> float:
+        """Charge the time since the last lap to ``phase``; returns that time."""
+        now = time.perf_counter()
+        elapsed, self.mark = now - self.mark, now
+        self.spent[phase] = self.spent.get(phase, 0.0) + elapsed
+        return elapsed
+
+    def totals(self) -> dict[str, float]:
+        """Seconds per phase of this process (a resumed run counts only its last segment), rounded."""
+        return {phase: round(seconds, 3) for phase, seconds in self.spent.items()}
+
+
 class RunState:
     """Everything that must survive a restart, beyond the model and optimizer."""
 
@@ -67,10 +88,20 @@ class RunState:
         return 100.0 * wrong / max(count, 1), loss / max(count, 1)
 
 
-def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, Any]:
-    """Train one run into ``out_dir``, resuming from its checkpoint if there is one; returns its meta."""
+def run(
+    cfg: RunConfig,
+    out_dir: Path,
+    threads: int | None = None,
+    device: str | None = None,
+    allow_tf32: bool = False,
+) -> dict[str, Any]:
+    """Train one run into ``out_dir``, resuming from its checkpoint if there is one; returns its meta.
+
+    ``device`` (the workflow's setting) takes the place of ``cfg.train.device`` and ``allow_tf32`` lets a
+    CUDA run use TF32: how a run is computed, not what it is, so neither is part of the run's config.
+    """
     try:
-        return _train(cfg, Path(out_dir), threads)
+        return _train(cfg, Path(out_dir), threads, device or cfg.train.device, allow_tf32)
     except USER_ERRORS as err:
         log.error("%s", err)  # the message names the culprit; a traceback would only bury it
         raise
@@ -83,12 +114,15 @@ def run(cfg: RunConfig, out_dir: Path, threads: int | None = None) -> dict[str, 
         raise
 
 
-def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]:
-    started = time.time()
+def _train(
+    cfg: RunConfig, out_dir: Path, threads: int | None, device_name: str, allow_tf32: bool
+) -> dict[str, Any]:
+    started, clock = time.time(), PhaseClock()
     out_dir.mkdir(parents=True, exist_ok=True)
     if threads:
         torch.set_num_threads(threads)
-    device = select_device(cfg.train.device)
+    device = select_device(device_name)
+    cuda_settings = configure_cuda(allow_tf32) if device.type == "cuda" else None
     write_json(out_dir / "config.json", cfg.to_dict())
     torch.manual_seed(cfg.seed)
     dtype, loss_spec = DTYPES[cfg.train.dtype], get_loss(cfg.train.loss)
@@ -116,8 +150,10 @@ def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]
     context = ProbeContext(
         model, None, loss_spec.mean, optimizer, state.step, data, cfg.train.eval_batch_size, seed=cfg.seed
     )
+    clock.lap("setup")
     if state.step == 0:
         probes.run("after_step", context, 0, state.probe_rows)
+        clock.lap("probes")
     before_step_probes, progress = probes.has("before_step"), (state.step, time.time())
     while state.step < cfg.train.steps:
         lr = learning_rate(cfg.schedule, cfg.optim.lr, state.step, state.warming_up)
@@ -133,8 +169,10 @@ def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if before_step_probes:  # the batch's loss and gradients in hand, before the update
+            clock.lap("train")
             context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()
             probes.run("before_step", context, state.step, state.probe_rows)
+            clock.lap("probes")
         optimizer.step()
         if constraints:
             apply_constraints(constraints)
@@ -156,18 +194,25 @@ def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]
         if state.step % cfg.train.log_every == 0 or last:
             _record_training(data, state, cfg, lr, momentum, loss_spec)
             progress = _log_progress(state, cfg, lr, loss_spec, progress)
+        clock.lap("train")
         if (state.step % cfg.train.eval_every == 0 and state.step >= cfg.train.eval_from) or last:
             _record_heldout(model, data, state, cfg, loss_spec)
             write_rows(out_dir / PARTIAL_METRICS, state.metrics, METRIC_COLUMNS)
+            clock.lap("eval")
         context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()
-        probes.run("after_step", context, state.step, state.probe_rows)
+        if probes.run("after_step", context, state.step, state.probe_rows):
+            clock.lap("probes")
         if state.step % cfg.train.checkpoint_every == 0 and state.step < cfg.train.steps:
             _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state)
+            clock.lap("checkpoint")
 
+    clock.lap("train")
     if status == "diverged":
         _record_training(data, state, cfg, lr, momentum, loss_spec, loss_override=float("nan"))
         _record_heldout(model, data, state, cfg, loss_spec)
+        clock.lap("eval")
     _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state, complete=True)
+    clock.lap("checkpoint")
     for name, rows in state.probe_rows.items():
         columns = (
             ["step"]
@@ -177,6 +222,10 @@ def _train(cfg: RunConfig, out_dir: Path, threads: int | None) -> dict[str, Any]
         write_rows(out_dir / "probes" / f"{name}.csv", rows, columns)
     write_rows(out_dir / "metrics.csv", state.metrics, METRIC_COLUMNS)
     meta = run_meta(cfg, device, threads, started, state, status, diverged_at, count_parameters(model), data)
+    if cuda_settings is not None:
+        meta["cuda"] = cuda_settings | {"visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "all")}
+    clock.lap("write")
+    meta["timing_s"] = clock.totals()
     write_json(out_dir / "meta.json", meta)  # written last: its presence marks a finished run
     (out_dir / PARTIAL_METRICS).unlink(missing_ok=True)
     return meta

@@ -10,7 +10,7 @@ from repro.paths import tensors_path
 
 
 def prepare_data(cfg, device: torch.device, dtype: torch.dtype = torch.float32) -> DatasetTensors:
-    """Load (or generate) ``cfg.data``, take the subset and validation split, subtract the per-pixel mean.
+    """Load (or generate) ``cfg.data``, take the subsets and validation split, subtract the per-pixel mean.
 
     Inputs (and float regression targets) are cast to ``dtype`` first, so float64 runs compute the mean in
     float64; for float32 file datasets the cast is the identity.
@@ -27,6 +27,8 @@ def prepare_data(cfg, device: torch.device, dtype: torch.dtype = torch.float32) 
         data.train_x, data.train_y = take_subset(
             data.train_x, data.train_y, cfg.data.train_subset, cfg.data.subset_seed
         )
+    if cfg.data.test_subset is not None:
+        data.test_x, data.test_y = take_subset(data.test_x, data.test_y, cfg.data.test_subset, cfg.data.subset_seed)
     if cfg.data.val_size:
         data = split_validation(data, cfg.data.val_size, cfg.data.subset_seed)
     if cfg.data.normalize == "per_pixel_mean":

@@ -32,8 +32,12 @@ class ProbeRunner:
         """Whether any probe runs in ``phase`` (the loop skips the phase entirely otherwise)."""
         return any(cfg.phase == phase for cfg, _, _ in self.entries)
 
-    def run(self, phase: str, context: ProbeContext, step: int, store: dict[str, list[Row]]) -> None:
-        """Call every ``phase`` probe due at ``step`` in isolation; rows go into ``store`` (checkpointed)."""
+    def run(self, phase: str, context: ProbeContext, step: int, store: dict[str, list[Row]]) -> bool:
+        """Call every ``phase`` probe due at ``step`` in isolation; rows go into ``store`` (checkpointed).
+
+        Returns whether any probe ran (the loop charges the time to its probe phase then).
+        """
+        ran = False
         last = self.total_steps if phase == "after_step" else self.total_steps - 1
         for cfg, probe, fixed in self.entries:
             if cfg.phase != phase or not is_due(cfg, step, last, fixed):
@@ -44,9 +48,11 @@ class ProbeRunner:
             context.generator.manual_seed(probe_seed(self.run_seed, step, phase, cfg.name))
             with isolated(context.model, context.optimizer):
                 result = probe(context)
+            ran = True
             rows, artifacts = (
                 (result.rows, result.artifacts) if isinstance(result, ProbeResult) else (result, {})
             )
             store.setdefault(cfg.name, []).extend({"step": step, **r} for r in rows)
             if artifacts:
                 write_artifacts(self.out_dir, cfg.name, step, artifacts)
+        return ran
