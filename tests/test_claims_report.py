@@ -8,6 +8,7 @@ import pandas as pd
 
 from repro.claims import CLAIM_COLUMNS, evaluate_claims
 from repro.report.claims_table import claims_tex
+from repro.report.macros import counted, experiment_macros
 from repro.workflow import claims_summary
 
 METRIC = {"split": "train", "metric": "error"}
@@ -67,3 +68,34 @@ def test_summary_flags_an_asserted_claim_that_is_not_reproduced(tmp_path: Path) 
     )
     assert lines[1].startswith("  wu2018 G1: direction only (") and "3/3 seeds" in lines[1]
     assert lines[1].endswith("<-- ASSERTED at this scale, NOT REPRODUCED")
+
+
+def test_each_paper_gets_a_paragraph_on_what_did_not_reproduce_and_whether_that_was_expected(
+    tmp_path: Path,
+) -> None:
+    claims = pd.read_csv(claims_csv(tmp_path))
+    extra = claims.iloc[[1]].assign(id="G2", asserted=False, asserted_at="full", result="not evaluable")
+    never = claims.iloc[[1]].assign(id="G3", asserted=False, asserted_at=float("nan"), result="contradicted")
+    pd.concat([claims, extra, never], ignore_index=True).to_csv(tmp_path / "more.csv", index=False)
+    text = claims_tex(tmp_path / "more.csv", tmp_path / "claims.tex", "quick").read_text()
+    he = next(line for line in text.splitlines() if "shortfall@he2016" in line)
+    assert "Every claim of this paper checked in this build reproduced" in he
+    wu = next(line for line in text.splitlines() if "shortfall@wu2018" in line)
+    assert "Of this paper's 3 claims checked at quick scale, 3 did not read" in wu
+    assert "G1 (direction only; asserted at this scale, so not expected" in wu
+    assert "G2 (not evaluable; expected: asserted only at full scale" in wu
+    assert "G3 (contradicted; expected: reported for comparison, asserted at no scale)" in wu
+    assert "\r" not in text
+
+
+def test_counts_read_as_english_and_titles_name_the_data_used() -> None:
+    assert (counted(1, "seed"), counted(3, "seed"), counted(0, "run")) == ("1 seed", "3 seeds", "0 runs")
+    table = pd.DataFrame([
+        {"variant": "a", "seed": 0, "status": "completed", "step": 5, "epoch": 1.0,
+         "data.name": "fashion_mnist", "data.requested": "cifar10", "data.source": "mirror"},
+    ])  # fmt: skip
+    macros = experiment_macros(table, "x")
+    assert macros["xNSeedsText"] == "1 seed" and macros["xNRunsText"] == "1 run"
+    assert macros["xDataTitle"] == "Fashion-MNIST (for CIFAR-10)"
+    same = experiment_macros(table.assign(**{"data.requested": "fashion_mnist"}), "x")
+    assert same["xDataTitle"] == "Fashion-MNIST"

@@ -19,7 +19,7 @@ frames = [
 ]
 claims = pd.concat(frames, ignore_index=True)
 atomic_write_bytes(Path(snakemake.output.csv), claims.to_csv(index=False).encode())
-claims_tex(Path(snakemake.output.csv), Path(snakemake.output.tex))
+claims_tex(Path(snakemake.output.csv), Path(snakemake.output.tex), snakemake.params.scale)
 failed = []
 for row in claims.to_dict("records"):
     bad = row["asserted"] and row["result"] != REPRODUCED  # asserted claims must be reproduced, seeds weighed

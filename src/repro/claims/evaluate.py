@@ -19,6 +19,7 @@ from repro.claims.verdicts import Comparison, Outcome, weakest
 CLAIM_COLUMNS = [
     "experiment", "paper", "id", "statement", "asserted", "result", "measured", "evidence",
     "basis", "effect", "interval_low", "interval_high", "interval_method", "agreement", "seeds_needed",
+    "asserted_at",
 ]  # fmt: skip
 
 
@@ -61,7 +62,7 @@ def claim_row(result: ClaimResult) -> dict[str, Any]:
     """The numeric columns of a claim's row: those of its deciding comparison (empty when none)."""
     c = result.deciding
     if c is None:
-        return {key: None for key in CLAIM_COLUMNS[7:]}
+        return {key: None for key in CLAIM_COLUMNS[7:-1]}
     est = c.estimate
     return {
         "evidence": c.evidence(), "basis": c.label, "effect": est.effect,
@@ -81,6 +82,7 @@ def evaluate_claims(experiment: Mapping[str, Any], table: pd.DataFrame, scale: s
             "id": claim["id"], "statement": claim["statement"],
             "asserted": scale in (claim.get("assert_at") or []),
             "result": result.result, "measured": result.measured, **claim_row(result),
+            "asserted_at": ",".join(claim.get("assert_at") or []),  # the scales it is expected to hold at
         })  # fmt: skip
     frame = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
     return frame.astype({"seeds_needed": "Int64"})

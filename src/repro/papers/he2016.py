@@ -173,12 +173,18 @@ def layer_responses(table: pd.DataFrame, out_pdf: Path) -> None:
     if not rows.empty:
         top.set_xlabel("layer index (original order)")
         bottom.set_xlabel("layer index (sorted by magnitude)")
+        values = rows["value"][rows["value"] > 0]
+        # A plain net's responses can grow a hundredfold with depth: a log axis keeps every curve visible.
+        spans_decades = not values.empty and values.max() / values.min() > 20
         for ax in (top, bottom):
-            ax.set_ylabel("std")
-            ax.grid(True, alpha=0.5)
+            ax.set_ylabel("layer-response std")
+            ax.grid(True, alpha=0.5, which="both" if spans_decades else "major")
             ax.set_xlim(left=0.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
-            ax.set_ylim(bottom=0)
+            if spans_decades:
+                ax.set_yscale("log")
+            else:
+                ax.set_ylim(bottom=0)
     else:
         text = "no completed runs" if entries[False] or entries[True] else "no runs"
         no_runs(top, text)

@@ -96,6 +96,11 @@ def _summaries(table: pd.DataFrame):
         yield None, metric, summarize(per_run.merge(runs(table), on=RUN_KEYS, how="left"))
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 seed', '3 seeds': a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
     """Counts over the experiment, training length reached and the data it used (always all defined,
     '--' where the table has nothing, so that section prose never meets an undefined macro)."""
@@ -108,6 +113,9 @@ def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
         prefix + "NDiverged": str(int((r["status"] == DIVERGED).sum())),
         prefix + "DataNote": data_note(provenances_from_table(table)),
     }
+    # Counts with their noun, in English ("1 seed", "3 seeds"), for prose.
+    out[prefix + "NSeedsText"] = counted(r["seed"].nunique(), "seed")
+    out[prefix + "NRunsText"] = counted(len(r), "run")
     out[prefix + "Steps"] = fmt_int(table["step"].max()) if "step" in table else "--"
     out[prefix + "Epochs"] = fmt_sig(table["epoch"].max()) if "epoch" in table else "--"
     used = "data.used" if "data.used" in table else "data.name"  # what the runs really loaded
@@ -116,6 +124,10 @@ def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
     for stem, (column, label) in labels.items():
         values = sorted({label(v) for v in table[column].dropna()}) if column in table else []
         out[prefix + stem] = latex_escape(", ".join(values)) if values else "--"
+    # For section titles: the data actually trained on, and the paper's where it stands in for it.
+    used_name, requested = out[prefix + "Dataset"], out[prefix + "DatasetRequested"]
+    stands_in = requested not in ("--", used_name)
+    out[prefix + "DataTitle"] = f"{used_name} (for {requested})" if stands_in else used_name
     return out
 
 
