@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from repro.claims import CLAIM_COLUMNS, evaluate_claims
+from repro.config import ConfigError
+from repro.experiments import read_yaml
+from repro.report.bibliography import bibliography_tex, references_in_build
 from repro.report.claims_table import claims_tex
 from repro.report.macros import counted, experiment_macros
 from repro.workflow import claims_summary
 
 METRIC = {"split": "train", "metric": "error"}
+REPO = Path(__file__).resolve().parents[1]
 
 
 def claims_csv(tmp_path: Path) -> Path:
@@ -99,3 +105,20 @@ def test_counts_read_as_english_and_titles_name_the_data_used() -> None:
     assert macros["xDataTitle"] == "Fashion-MNIST (for CIFAR-10)"
     same = experiment_macros(table.assign(**{"data.requested": "fashion_mnist"}), "x")
     assert same["xDataTitle"] == "Fashion-MNIST"
+
+
+def test_the_bibliography_lists_the_papers_of_the_build_and_their_citations_only(tmp_path: Path) -> None:
+    references = read_yaml(REPO / "paper" / "references.yaml")
+    text = bibliography_tex(references, ["he2016", "he2016"], tmp_path / "bib.tex").read_text()
+    assert [line.split("}")[0] for line in text.splitlines() if line.startswith(r"\bibitem")] == [
+        r"\bibitem{he2016",
+        r"\bibitem{akamaster",
+    ]
+    assert "Group normalization" not in text and r"\end{thebibliography}" in text
+    papers = ["he2016", "ioffe2015", "santurkar2018", "wu2018", "srivastava2014"]
+    every = references_in_build(references, papers)
+    sources = "".join(p.read_text() for p in (REPO / "paper").rglob("*.tex"))
+    cited = set(re.findall(r"\\cite\{([^}]+)\}", sources))
+    assert cited == set(every)  # every entry is cited, and every citation has an entry
+    with pytest.raises(ConfigError, match="no entry in paper/references.yaml"):
+        references_in_build(references, ["nobody2030"])

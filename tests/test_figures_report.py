@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from repro.experiments import read_yaml
 from repro.figures import make_figure
 from repro.papers import all_figures, find, variant_labels
 from repro.papers.he2016 import table6
 from repro.report import (
+    bibliography_tex,
     build_pdf,
     claims_tex,
     experiment_parts,
@@ -294,6 +296,7 @@ def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
     ).to_csv(claims, index=False)
     claims_tex(claims, gen_dir / "claims.tex")
     index_tex({EXPERIMENT: "he2016"}, gen_dir, build_info={"scale": "synthetic", "commit": "abc123"})
+    bibliography_tex(read_yaml(REPO / "paper" / "references.yaml"), ["he2016"], gen_dir / "bibliography.tex")
 
 
 @pytest.mark.slow

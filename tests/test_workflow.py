@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,3 +120,15 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
     for name in ("he2016_training_curves.png", "he2016_layer_responses.png", "claims.csv", "report.pdf"):
         assert name in text, name
     assert "Tidy tables" in text and "he2016_depth.csv" in text
+
+
+def test_the_robustness_option_adds_a_second_draw_of_the_asserted_claims_runs(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    plain = snakemake(work, "-n", "--config", "experiments=[he2016_depth]")
+    second = snakemake(work, "-n", "--config", "experiments=[he2016_depth]", "robustness=True")
+    assert plain.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
+    assert "he2016_depth.draw2" not in plain.stdout
+    # R1, the claim asserted at quick, compares plain-20 with plain-56: those two, on 3 new seeds each.
+    draws = set(re.findall(r"experiment=he2016_depth\.draw2, variant=(\w+), seed=(\d+)", second.stdout))
+    assert draws == {(v, str(s)) for v in ("plain20", "plain56") for s in (100, 101, 102)}
+    assert "tables/he2016_depth.draw2.csv" in second.stdout

@@ -208,6 +208,30 @@ class Run:
         return self.config.data.name
 
 
+def second_draw_runs(
+    experiment: Experiment,
+    scale: str,
+    workflow: dict[str, Any] | None,
+    variants: list[str],
+    name: str,
+    seed_offset: int,
+    subset_seed: int,
+) -> list[Run]:
+    """The robustness check's runs: ``variants`` on other seeds and another training subset, as ``name``."""
+    overrides = {"data": {"subset_seed": subset_seed}}
+    return [
+        Run(
+            name,
+            v,
+            s + seed_offset,
+            scale,
+            resolve_run(experiment, v, s + seed_offset, scale, workflow, overrides),
+        )
+        for v in variants
+        for s in experiment.seeds(scale)
+    ]
+
+
 def expand_runs(experiment: Experiment, scale: str, workflow: dict[str, Any] | None = None) -> list[Run]:
     """All runs of ``experiment`` at ``scale``: its variants for that scale times its seeds."""
     return [

@@ -47,6 +47,9 @@ def claims_summary(claims_csv: str | Path) -> list[str]:
         asserted = str(row.get("asserted")).strip().lower() in {"true", "1", "yes"}
         shown = row.get("evidence") if isinstance(row.get("evidence"), str) else ""
         line = f"  {row['paper']} {row['id']}: {row['result']}" + (f" ({shown})" if shown else "")
+        if isinstance(row.get("second_draw"), str):  # the robustness option's second draw
+            one_draw = isinstance(row.get("draw_flag"), str) and row["draw_flag"]  # blank cells read as NaN
+            line += f"; 2nd draw: {row['second_draw']}" + (" <-- ONE DRAW ONLY" if one_draw else "")
         if asserted:
             failed = row["result"] != REPRODUCED
             line += " <-- ASSERTED at this scale, NOT REPRODUCED" if failed else " (asserted at this scale)"

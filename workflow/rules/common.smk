@@ -11,7 +11,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from repro import paths  # noqa: E402
 from repro.data.generated import is_generated  # noqa: E402
-from repro.experiments import expand_runs, load_experiment  # noqa: E402
+from repro.claims import robustness  # noqa: E402
+from repro.experiments import expand_runs, load_experiment, second_draw_runs  # noqa: E402
 from repro.papers import collect_exhibits, module_files  # noqa: E402
 from repro.workflow import (  # noqa: E402
     check_config_files,
@@ -43,6 +44,27 @@ RUNS = {
     for exp in EXPERIMENTS.values()
     for run in expand_runs(exp, SCALE, config)
 }
+# robustness: the variants each experiment's asserted claims compare, again on a second, independent draw
+# (other seeds, another training subset) as experiment "<name>.draw2"; DRAWS maps each such name to its
+# experiment. evaluate_claims then sets the two draws' verdicts side by side.
+DRAWS = {}
+if config.get("robustness", False):
+    for _name, _exp in EXPERIMENTS.items():
+        _variants = robustness.draw_variants(
+            _exp.raw.get("claims") or [], SCALE, _exp.variant_names(SCALE)
+        )
+        if _variants:
+            DRAWS[_name + robustness.SUFFIX] = _name
+            for _run in second_draw_runs(
+                _exp,
+                SCALE,
+                config,
+                _variants,
+                _name + robustness.SUFFIX,
+                robustness.SEED_OFFSET,
+                robustness.SUBSET_SEED,
+            ):
+                RUNS[(_run.experiment, _run.variant, _run.seed)] = _run
 # Generated datasets (repro.data.generated) are built in memory by each run: nothing to fetch.
 DATASETS = sorted(
     {run.dataset for run in RUNS.values() if not is_generated(run.dataset)}
@@ -79,8 +101,8 @@ def runs_of(experiment):
 
 
 def experiment_resources(experiment, key, default):
-    """A per-run resource hint from the experiment file's scale block."""
-    return EXPERIMENTS[experiment].resources(SCALE).get(key, default)
+    """A per-run resource hint from the experiment file's scale block (a second draw: its experiment's)."""
+    return EXPERIMENTS[DRAWS.get(experiment, experiment)].resources(SCALE).get(key, default)
 
 
 def figure_file(figure):
@@ -101,6 +123,7 @@ def final_targets():
         paper_file(f"tables/{t}.tex") for t in TABLES
     ]
     targets.append(paper_file("claims.csv"))
+    targets += [table_file(name) for name in DRAWS]
     targets.append(
         str(paths.report_path(SCALE, RESULTS))
         if HAVE_LATEXMK

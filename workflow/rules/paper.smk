@@ -72,6 +72,7 @@ for _table, _experiment in TABLES.items():
 rule evaluate_claims:
     input:
         tables=[table_file(name) for name in EXPERIMENTS],
+        draw2=[table_file(name) for name in DRAWS],
     output:
         csv=report(
             paper_file("claims.csv"), caption="../report/claims.rst", category="Claims"
@@ -87,6 +88,7 @@ rule evaluate_claims:
         runtime=10,
     params:
         experiments=[EXPERIMENTS[name].raw for name in EXPERIMENTS],
+        draw2=[EXPERIMENTS[name].raw for name in DRAWS.values()],
         scale=SCALE,
     script:
         "../scripts/evaluate_claims.py"
@@ -95,10 +97,12 @@ rule evaluate_claims:
 rule write_report_index:
     input:
         tables=[table_file(name) for name in EXPERIMENTS],
+        references=str(PAPER_SRC / "references.yaml"),
     output:
         macros=paper_file("macros.tex"),
         sections=paper_file("sections.tex"),
         substitutions=paper_file("substitutions.tex"),
+        bibliography=paper_file("bibliography.tex"),
     log:
         f"{RESULTS}/{SCALE}/logs/write_report_index.log",
     conda:

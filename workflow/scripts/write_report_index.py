@@ -4,7 +4,8 @@ import logging
 import subprocess
 from pathlib import Path
 
-from repro.report import index_tex, provenances_from_table, substitutions_tex
+from repro.experiments import read_yaml
+from repro.report import bibliography_tex, index_tex, provenances_from_table, substitutions_tex
 from repro.tables import read_table
 
 snakemake = globals()["snakemake"]
@@ -22,4 +23,6 @@ index_tex(
     gen_dir,
     build_info={"scale": snakemake.params.scale, "commit": commit or "unknown"},
 )
+references = read_yaml(Path(snakemake.input.references))
+bibliography_tex(references, dict(snakemake.params.papers).values(), Path(snakemake.output.bibliography))
 logging.info("wrote the report index in %s", gen_dir)

@@ -8,12 +8,41 @@ by side and flags every claim that was ``reproduced`` on one draw but only ``dir
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from repro.claims.verdicts import NOT_EVALUABLE, REPRODUCED
 
 KEYS = ["experiment", "id"]
+# The second draw: other seeds (each first-draw seed + SEED_OFFSET), another fixed training subset
+# (data.subset_seed), run under results/{scale}/runs/{experiment}{SUFFIX}/ and tabled as {experiment}{SUFFIX}.
+SEED_OFFSET = 100
+SUBSET_SEED = 1
+SUFFIX = ".draw2"
 ROBUSTNESS_COLUMNS = [*KEYS, "statement", "asserted", "first", "second", "robust", "flag"]
+
+
+def draw_variants(claims: list[Mapping[str, Any]], scale: str, variants: list[str]) -> list[str]:
+    """The variants the claims asserted at ``scale`` compare (all of them if an arm selects by ``where``)."""
+    asserted = [c for c in claims if scale in (c.get("assert_at") or [])]
+    named: set[str] = set()
+
+    def walk(node: Any) -> bool:  # False: a `where` selector, so any variant may be in play
+        if isinstance(node, Mapping):
+            return "where" not in node and all(walk(v) for v in node.values())
+        if isinstance(node, list | tuple):
+            return all(walk(v) for v in node)
+        if isinstance(node, str) and node in variants:
+            named.add(node)
+        return True
+
+    if not asserted:
+        return []
+    if not all(walk(c.get("checks") or []) for c in asserted):
+        return list(variants)
+    return [v for v in variants if v in named]
 
 
 def _verdicts(claims: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -42,3 +71,14 @@ def compare_draws(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
 
     merged["flag"] = merged.apply(flag, axis=1) if len(merged) else pd.Series(dtype=str)
     return merged[ROBUSTNESS_COLUMNS].reset_index(drop=True)
+
+
+def with_second_draw(claims: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """claims.csv plus ``second_draw`` (the verdict there) and ``draw_flag`` for each asserted claim.
+
+    Claims that are not asserted at this scale were not rerun: their ``second_draw`` is blank.
+    """
+    asserted = claims[claims["asserted"].astype(bool)]
+    compared = compare_draws(asserted, second)[[*KEYS, "second", "flag"]]
+    compared = compared.rename(columns={"second": "second_draw", "flag": "draw_flag"})
+    return claims.merge(compared, on=KEYS, how="left")

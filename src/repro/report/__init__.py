@@ -3,6 +3,7 @@
 Nothing here is specific to a paper: papers' own tables are registered by their plug-ins (repro.papers).
 """
 
+from repro.report.bibliography import bibliography_tex
 from repro.report.build import build_pdf, index_tex
 from repro.report.claims_table import claims_tex
 from repro.report.exhibits import experiment_parts, make_table
@@ -12,6 +13,7 @@ from repro.report.provenance import data_note, provenances_from_table, substitut
 from repro.report.setup import setup_table_tex
 
 __all__ = [
+    "bibliography_tex",
     "build_pdf",
     "claims_tex",
     "data_note",

@@ -31,6 +31,11 @@ DEFAULT_VERDICT_NOTE = (
     r"Welch $t$ where the arms share fewer than two seeds), the seeds in which its direction holds, and, "
     r"for a result within the noise, about how many seeds would resolve it at the observed spread."
 )
+SECOND_DRAW_NOTE = (
+    r"\textit{Second draw} (the robustness option): each claim asserted at this scale was checked again on "
+    r"runs with other seeds and another fixed training subset; $\dagger$ marks a claim reproduced on one "
+    r"draw only."
+)
 COLUMN_SPEC = (
     r"@{}l >{\raggedright\arraybackslash}p{3.6cm} c >{\raggedright\arraybackslash}p{1.7cm} "
     r">{\raggedright\arraybackslash}p{2.4cm} >{\raggedright\arraybackslash}p{4.3cm}@{}"
@@ -74,16 +79,22 @@ def claims_tex(claims_csv: Path, out_tex: Path, scale: str = "this") -> Path:
                 lines.append(r"\addlinespace")
             paper = row["paper"]
             lines.append(f"\\multicolumn{{6}}{{@{{}}l}}{{\\textbf{{{latex_escape(_text(paper))}}}}} \\\\")
+        result = latex_escape(_text(row["result"]))
+        if _text(row.get("second_draw")):  # robustness: the verdict on the second, independent draw
+            mark = r" $\dagger$" if _text(row.get("draw_flag")) else ""
+            result += rf"\newline 2nd draw: {latex_escape(_text(row['second_draw']))}{mark}"
         cells = [
             latex_escape(_text(row["id"])),
             latex_escape(_text(row["statement"])),
             _yes_no(row["asserted"]),
-            latex_escape(_text(row["result"])),
+            result,
             latex_escape(_text(row.get("evidence"))),
             latex_escape(_text(row["measured"])),
         ]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\end{longtable}}", r"\par\noindent{\footnotesize\claimsVerdictNote\par}"]
+    if "second_draw" in claims:
+        lines.append(r"\par\noindent{\footnotesize " + SECOND_DRAW_NOTE + r"\par}")
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
 
 
@@ -92,7 +103,8 @@ def shortfall_paragraph(claims: pd.DataFrame, paper: str, scale: str) -> str:
     rows = [r for r in claims.to_dict("records") if r["paper"] == paper and r["result"] != REPRODUCED]
     head = r"\paragraph{What did not reproduce at this scale.}"
     if not rows:
-        return head + r" Every claim of this paper checked in this build reproduced (Table~\ref{tab:claims})."
+        every = r" Every claim of this paper checked in this build reproduced (Table~\ref{tab:claims})."
+        return head + every + _one_draw_only(claims, paper)
     items = []
     for row in rows:
         scales = [s for s in _text(row.get("asserted_at")).split(",") if s]
@@ -110,7 +122,24 @@ def shortfall_paragraph(claims: pd.DataFrame, paper: str, scale: str) -> str:
         + r"\emph{reproduced} (Table~\ref{tab:claims} gives the evidence): "
         + "; ".join(items)
         + "."
+        + _one_draw_only(claims, paper)
     )
+
+
+def _one_draw_only(claims: pd.DataFrame, paper: str) -> str:
+    """' Held on one draw only: R1 (...).' for claims the robustness check flagged, else ''."""
+    if "second_draw" not in claims:
+        return ""
+    rows = [r for r in claims.to_dict("records") if r["paper"] == paper and _text(r.get("second_draw"))]
+    if not rows:  # no claim of this paper is asserted at this scale: nothing was rerun
+        return ""
+    flagged = [r for r in rows if _text(r.get("draw_flag"))]
+    if not flagged:
+        return " Every asserted claim held on the second, independent draw too."
+    named = "; ".join(
+        f"{latex_escape(_text(r['id']))} ({latex_escape(_text(r['draw_flag']))})" for r in flagged
+    )
+    return f" Held on one draw only: {named}."
 
 
 def shortfall_macros(claims: pd.DataFrame, scale: str) -> list[str]:
