@@ -12,7 +12,11 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from repro import paths  # noqa: E402
 from repro.data.generated import is_generated  # noqa: E402
 from repro.claims import robustness  # noqa: E402
-from repro.experiments import expand_runs, load_experiment, second_draw_runs  # noqa: E402
+from repro.experiments import (  # noqa: E402
+    expand_runs,
+    load_experiment,
+    second_draw_runs,
+)
 from repro.papers import collect_exhibits, module_files  # noqa: E402
 from repro.workflow import (  # noqa: E402
     check_config_files,
@@ -102,7 +106,11 @@ def runs_of(experiment):
 
 def experiment_resources(experiment, key, default):
     """A per-run resource hint from the experiment file's scale block (a second draw: its experiment's)."""
-    return EXPERIMENTS[DRAWS.get(experiment, experiment)].resources(SCALE).get(key, default)
+    return (
+        EXPERIMENTS[DRAWS.get(experiment, experiment)]
+        .resources(SCALE)
+        .get(key, default)
+    )
 
 
 def figure_file(figure):
