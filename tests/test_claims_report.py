@@ -120,5 +120,10 @@ def test_the_bibliography_lists_the_papers_of_the_build_and_their_citations_only
     sources = "".join(p.read_text() for p in (REPO / "paper").rglob("*.tex"))
     cited = set(re.findall(r"\\cite\{([^}]+)\}", sources))
     assert cited == set(every)  # every entry is cited, and every citation has an entry
-    with pytest.raises(ConfigError, match="no entry in paper/references.yaml"):
+    with pytest.raises(ConfigError, match="no entry in paper/references.yaml and no paper.citation"):
         references_in_build(references, ["nobody2030"])
+    # A plug-in's own paper is cited by its experiment file's paper.citation.
+    own = bibliography_tex(
+        references, ["toy2020"], tmp_path / "own.tex", {"toy2020": "A. Toy & B. Pair 2020"}
+    )
+    assert r"\bibitem{toy2020} A. Toy \& B. Pair 2020" in own.read_text()

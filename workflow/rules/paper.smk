@@ -113,6 +113,10 @@ rule write_report_index:
         runtime=10,
     params:
         papers={name: exp.raw["paper"]["key"] for name, exp in EXPERIMENTS.items()},
+        citations={
+            exp.raw["paper"]["key"]: exp.raw["paper"].get("citation", "")
+            for exp in EXPERIMENTS.values()
+        },
         scale=SCALE,
     script:
         "../scripts/write_report_index.py"

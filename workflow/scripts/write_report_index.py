@@ -24,5 +24,10 @@ index_tex(
     build_info={"scale": snakemake.params.scale, "commit": commit or "unknown"},
 )
 references = read_yaml(Path(snakemake.input.references))
-bibliography_tex(references, dict(snakemake.params.papers).values(), Path(snakemake.output.bibliography))
+bibliography_tex(
+    references,
+    dict(snakemake.params.papers).values(),
+    Path(snakemake.output.bibliography),
+    dict(snakemake.params.citations),
+)
 logging.info("wrote the report index in %s", gen_dir)
