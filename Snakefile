@@ -9,6 +9,7 @@
 #   results/{scale}/paper/                                  macros.tex, tables/*.tex, claims.csv, claims.tex
 #   results/{scale}/report.pdf                              the compiled report
 #   results/{scale}/logs/{rule}/...                         one log per job
+#   (with robustness=True, the asserted claims' runs again on a second draw, as experiment {experiment}.draw2)
 #
 # Usage: `snakemake -n` (dry run), `snakemake --cores all`, `snakemake fig_he2016_training_curves`,
 # `snakemake --configfile configs/offline.yaml` (no network), `--config scale=smoke`.
