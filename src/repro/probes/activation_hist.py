@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.models.norms import ACTIVATIONS
 from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.percentiles import captured_nonlinearity_input
 
 DEFAULT_QUANTILES = [5.0, 15.0, 25.0, 50.0, 75.0, 85.0, 95.0]
 DROPOUTS = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout)
@@ -65,22 +65,8 @@ class Activations(Probe):
 
 def training_preactivation(model: nn.Module, x: torch.Tensor, layer: int) -> torch.Tensor:
     """Input of the ``layer``-th nonlinearity on ``x`` in training mode (dropout off) as (N*H*W, C)."""
-    kinds = tuple(ACTIVATIONS.get(name) for name in ACTIVATIONS.names())
-    acts = [m for m in model.modules() if isinstance(m, kinds)]
-    if not acts:
-        raise ValueError("activations probe: the model has no nonlinearity modules")
     model.train()
     for m in model.modules():
         if isinstance(m, DROPOUTS):
             m.eval()
-    captured: list[torch.Tensor] = []
-    handle = acts[layer].register_forward_pre_hook(lambda _m, inputs: captured.append(inputs[0].detach()))
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        handle.remove()
-    pre = captured[0]
-    if pre.dim() > 2:  # (N, C, H, W) -> (N*H*W, C)
-        pre = pre.transpose(0, 1).flatten(1).T
-    return pre
+    return captured_nonlinearity_input(model, x, layer)

@@ -71,15 +71,20 @@ def nonlinearity_input(model: nn.Module, x: torch.Tensor, layer: int, batch_stat
     Runs ``model`` (a copy: its BN running statistics change when ``batch_stats``) in eval mode with its BN
     layers in training mode when ``batch_stats``.
     """
-    kinds = tuple(ACTIVATIONS.get(name) for name in ACTIVATIONS.names())
-    acts = [m for m in model.modules() if isinstance(m, kinds)]
-    if not acts:
-        raise ValueError("percentiles probe: the model has no nonlinearity modules to probe")
     model.eval()
     if batch_stats:
         for m in model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 m.train()
+    return captured_nonlinearity_input(model, x, layer)
+
+
+def captured_nonlinearity_input(model: nn.Module, x: torch.Tensor, layer: int) -> torch.Tensor:
+    """Input of the ``layer``-th nonlinearity module on ``x``, in the modes ``model``'s modules are in."""
+    kinds = tuple(ACTIVATIONS.get(name) for name in ACTIVATIONS.names())
+    acts = [m for m in model.modules() if isinstance(m, kinds)]
+    if not acts:
+        raise ValueError("the model has no nonlinearity modules to probe")
     captured: list[torch.Tensor] = []
     handle = acts[layer].register_forward_pre_hook(lambda _m, inputs: captured.append(inputs[0].detach()))
     try:
