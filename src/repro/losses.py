@@ -73,23 +73,21 @@ def _bce_per_example(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor
     return F.binary_cross_entropy_with_logits(flat, target.reshape(flat.shape), reduction="none").sum(1)
 
 
+def _summed_over_examples(name: str, per_example, reconstructs: bool = False) -> Loss:
+    """A loss without an error rate, from its per-example values: their mean trains, their sum totals."""
+    return Loss(
+        name,
+        mean=lambda output, target: per_example(output, target).mean(),
+        total=lambda output, target: per_example(output, target).sum(),
+        wrong=None,
+        reconstructs=reconstructs,
+    )
+
+
 LOSSES.register("reconstruction_bce")(
-    Loss(
-        "reconstruction_bce",
-        mean=lambda output, target: _bce_per_example(output, target).mean(),
-        total=lambda output, target: _bce_per_example(output, target).sum(),
-        wrong=None,
-        reconstructs=True,
-    )
+    _summed_over_examples("reconstruction_bce", _bce_per_example, reconstructs=True)
 )
-LOSSES.register("sum_squared_error")(
-    Loss(
-        "sum_squared_error",
-        mean=lambda output, target: _squared_error(output, target).mean(),
-        total=lambda output, target: _squared_error(output, target).sum(),
-        wrong=None,
-    )
-)
+LOSSES.register("sum_squared_error")(_summed_over_examples("sum_squared_error", _squared_error))
 
 
 def get_loss(name: str) -> Loss:

@@ -185,12 +185,8 @@ def landscape_row(
             ax.plot(x, lo, color=color, linewidth=0.6)
             ax.plot(x, hi, color=color, linewidth=0.6)
         ax.set_yscale("log")
-        ax.set_xlabel("training steps")
-        ax.grid(True, alpha=0.5)
-    if present:
-        fig.legend(loc="outside lower center", ncol=4)
-    fig.suptitle(title)
-    save_figure(fig, out_pdf)
+        _step_axis(ax)
+    _finish_row(fig, present, 4, title, out_pdf)
 
 
 @PAPER.figure("santurkar2018_vgg_ics")
@@ -243,10 +239,20 @@ def lp_panels(
             plot_band(ax, matrix, COLORS.get(variant, "0.3"), style, label)
         if log:
             ax.set_yscale("log")
-        ax.set_xlabel("training steps")
-        ax.grid(True, alpha=0.5)
+        _step_axis(ax)
+    _finish_row(fig, present, 5, title, out_pdf)
+
+
+def _step_axis(ax) -> None:
+    """Training steps on x, with a light grid."""
+    ax.set_xlabel("training steps")
+    ax.grid(True, alpha=0.5)
+
+
+def _finish_row(fig, present: list[str], ncol: int, title: str, out_pdf: Path) -> None:
+    """A row of panels: one legend below (when any arm ran), the title, and the PDF/PNG pair."""
     if present:
-        fig.legend(loc="outside lower center", ncol=5)
+        fig.legend(loc="outside lower center", ncol=ncol)
     fig.suptitle(title)
     save_figure(fig, out_pdf)
 
