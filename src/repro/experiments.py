@@ -218,24 +218,28 @@ def second_draw_runs(
     subset_seed: int,
 ) -> list[Run]:
     """The robustness check's runs: ``variants`` on other seeds and another training subset, as ``name``."""
-    overrides = {"data": {"subset_seed": subset_seed}}
-    return [
-        Run(
-            name,
-            v,
-            s + seed_offset,
-            scale,
-            resolve_run(experiment, v, s + seed_offset, scale, workflow, overrides),
-        )
-        for v in variants
-        for s in experiment.seeds(scale)
-    ]
+    seeds = [s + seed_offset for s in experiment.seeds(scale)]
+    return _runs(experiment, name, scale, workflow, variants, seeds, {"data": {"subset_seed": subset_seed}})
 
 
 def expand_runs(experiment: Experiment, scale: str, workflow: dict[str, Any] | None = None) -> list[Run]:
     """All runs of ``experiment`` at ``scale``: its variants for that scale times its seeds."""
+    variants, seeds = experiment.variant_names(scale), experiment.seeds(scale)
+    return _runs(experiment, experiment.name, scale, workflow, variants, seeds)
+
+
+def _runs(
+    experiment: Experiment,
+    name: str,
+    scale: str,
+    workflow: dict[str, Any] | None,
+    variants: list[str],
+    seeds: list[int],
+    overrides: dict[str, Any] | None = None,
+) -> list[Run]:
+    """Variants x seeds of ``experiment``, resolved with ``overrides``, as ``name`` in the run table."""
     return [
-        Run(experiment.name, v, s, scale, resolve_run(experiment, v, s, scale, workflow))
-        for v in experiment.variant_names(scale)
-        for s in experiment.seeds(scale)
+        Run(name, v, s, scale, resolve_run(experiment, v, s, scale, workflow, overrides))
+        for v in variants
+        for s in seeds
     ]
