@@ -328,6 +328,8 @@ def test_smoke_dag_through_slurm(cluster, tmp_path):
     for slurm_id, rule in slurm_rules.items():
         if rule == TRAIN_RULE:
             assert scontrol_job(slurm_id).get("TresPerJob") == "gres:gpu:1", slurm_id
+    # Cluster jobs run on other nodes: no fork server is started for them.
+    assert not (workdir / "results" / "smoke" / "logs" / "fork_server.log").exists()
     assert_up_to_date(cmd, workdir)
 
 

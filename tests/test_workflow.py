@@ -98,6 +98,10 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
     claims = pd.read_csv(results / "paper" / "claims.csv")
     assert {"R1", "R1-test", "R1-steps", "R2", "R3", "R4", "R5", "T6"} == set(claims["id"])
     assert not claims["asserted"].any()  # nothing is asserted at smoke scale
+    # Every training job was forked by the run's fork server, which stopped with the run.
+    server_log = (results / "logs" / "fork_server.log").read_text()
+    n_runs = len(table[["variant", "seed"]].drop_duplicates())
+    assert server_log.count("exit status 0") == n_runs and "stopped" in server_log
     fetch_log = (work / "results" / "logs" / "fetch_dataset" / "cifar10.log").read_text()
     assert "WARNING" in fetch_log and "substituting the shipped Fashion-MNIST subset" in fetch_log
     if shutil.which("latexmk"):

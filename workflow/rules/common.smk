@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from repro import paths  # noqa: E402
 from repro.data.generated import is_generated  # noqa: E402
 from repro.claims import robustness  # noqa: E402
+from repro.forkserver import launch as fork_server  # noqa: E402
 from repro.experiments import (  # noqa: E402
     expand_runs,
     load_experiment,
@@ -140,7 +141,34 @@ def final_targets():
     return targets
 
 
+# The fork server (repro.forkserver) runs on this machine only: cluster jobs run on other nodes.
+FORK_SERVER = []
+
+
+onstart:
+    if (
+        config.get("fork_server", True)
+        and workflow.local_exec
+        and workflow.is_main_process
+    ):
+        handle = fork_server.start(Path(f"{RESULTS}/{SCALE}/logs/fork_server.log"))
+        if handle is None:
+            print(
+                "NOTICE: the fork server did not start (see its log); each job starts its own process.",
+                file=sys.stderr,
+            )
+        else:
+            FORK_SERVER.append(handle)
+
+
+onerror:
+    for handle in FORK_SERVER:
+        fork_server.stop(handle)
+
+
 onsuccess:
+    for handle in FORK_SERVER:
+        fork_server.stop(handle)
     if Path(paper_file("claims.csv")).exists():
         print(
             f"Claims at scale {SCALE} (details in {paper_file('claims.csv')}):",

@@ -1,24 +1,31 @@
-"""Snakemake wrapper: train one run with the resolved config passed as a param."""
+"""Snakemake wrapper: train one run with the resolved config passed as a param.
 
-import logging
-from pathlib import Path
+When the workflow started a fork server, a warm process that has already imported torch and the engine
+runs the job (repro.forkserver); otherwise, or if it cannot be reached, this process runs it.
+"""
 
-from repro.config import run_config_from_dict
-from repro.gpus import pin_to_gpu
-from repro.train import run
+import os
+import sys
+
+from repro.forkserver.client import call
 
 snakemake = globals()["snakemake"]
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-)
-cfg = run_config_from_dict(dict(snakemake.params.run), source=f"rule train_run ({snakemake.output.meta})")
 # The device and the GPU settings are workflow settings, not part of the run (so not in params.run).
-device, gpu = snakemake.config.get("device", "auto"), snakemake.config.get("gpu") or {}
-gpu_claim = pin_to_gpu(device, int(gpu.get("jobs_per_gpu", 1)))  # held until the job ends
-run(
-    cfg,
-    Path(snakemake.output.meta).parent,
-    threads=snakemake.threads,
-    device=device,
-    allow_tf32=bool(gpu.get("allow_tf32", False)),
-)
+gpu = snakemake.config.get("gpu") or {}
+job = {
+    "run_config": dict(snakemake.params.run),
+    "out_dir": os.path.dirname(snakemake.output.meta),
+    "log_file": str(snakemake.log[0]),
+    "source": f"rule train_run ({snakemake.output.meta})",
+    "threads": int(snakemake.threads),
+    "device": snakemake.config.get("device", "auto"),
+    "jobs_per_gpu": int(gpu.get("jobs_per_gpu", 1)),
+    "allow_tf32": bool(gpu.get("allow_tf32", False)),
+}
+status = call("repro.jobs:train_job", job)
+if status is None:  # no fork server: run it here
+    from repro.jobs import train_job
+
+    train_job(**job)
+elif status != 0:
+    sys.exit(status)

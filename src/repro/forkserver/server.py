@@ -1,0 +1,232 @@
+"""The fork server: one warm process per local run that forks a child per job (see the package docstring).
+
+Single-threaded on purpose: ``fork`` copies only the calling thread, so a server with no threads of its
+own hands each child a consistent interpreter (no lock held by a thread that the child lacks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from repro.forkserver.protocol import recv_message, send_message
+
+log = logging.getLogger("repro.forkserver")
+
+# Imported once by the server so no child imports them: the engine, and torch._dynamo, which
+# torch.optim imports on first use (about 1.4 s of every run's set-up otherwise).
+PRELOAD = ("torch", "torch._dynamo", "repro.train", "repro.jobs")
+TERMINATE_GRACE_S = 10.0
+POLL_S = 0.2
+
+
+@dataclass
+class Job:
+    """A forked child and the client connection waiting for its status."""
+
+    pid: int
+    conn: socket.socket
+    killed_at: float | None = None
+    status: int | None = field(default=None)
+
+
+def resolve(target: str) -> Any:
+    """The function named ``module:function``; only functions of this package may be called."""
+    module_name, _, function_name = target.partition(":")
+    if not module_name.startswith("repro.") or not function_name:
+        raise ValueError(f"fork server calls only repro.<module>:<function>, not {target!r}")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def exit_status(wait_status: int) -> int:
+    """A shell-style exit status: the child's code, or 128 + the signal that killed it."""
+    if os.WIFSIGNALED(wait_status):
+        return 128 + os.WTERMSIG(wait_status)
+    return os.waitstatus_to_exitcode(wait_status)
+
+
+def run_child(request: dict[str, Any], fds: list[int]) -> int:
+    """In the forked child: take the job's streams, directory and environment; make the call; its status."""
+    for target_fd, fd in zip((0, 1, 2), fds, strict=False):
+        os.dup2(fd, target_fd)
+    for fd in fds:
+        os.close(fd)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])  # e.g. CUDA_VISIBLE_DEVICES: read when CUDA starts, in the child
+    sys.argv = list(request.get("argv") or [sys.executable])
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # the job configures its own logging, as a fresh process would
+        root.removeHandler(handler)
+    try:
+        resolve(request["call"])(**request.get("kwargs", {}))
+        return 0
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except KeyboardInterrupt:
+        return 130
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+
+
+class Server:
+    """Accepts jobs on a Unix socket, forks one child each and reports each child's status."""
+
+    def __init__(self, path: str, parent_pid: int | None) -> None:
+        self.path = path
+        self.parent_pid = parent_pid
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.selector = selectors.DefaultSelector()
+        self.jobs: dict[int, Job] = {}  # by the client connection's fd
+        self.stopping = False
+
+    def serve(self) -> None:
+        """Bind, then accept and supervise jobs until stopped or the run that started the server ends."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        old_umask = os.umask(0o177)  # only this user may connect
+        try:
+            self.listener.bind(self.path)
+        finally:
+            os.umask(old_umask)
+        self.listener.listen(64)
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        log.info("fork server %d listening on %s", os.getpid(), self.path)
+        try:
+            while not self.stopping and self._parent_alive():
+                for key, _ in self.selector.select(POLL_S):
+                    if key.fileobj is self.listener:
+                        self._accept()
+                    else:
+                        self._client_event(key.fileobj)  # type: ignore[arg-type]
+                self._reap()
+        finally:
+            self._shutdown()
+
+    def _stop(self, signum: int, _frame: Any) -> None:
+        log.info("fork server stopping on signal %d", signum)
+        self.stopping = True
+
+    def _parent_alive(self) -> bool:
+        # The run that started the server ended without stopping it (e.g. killed): do not outlive it.
+        return self.parent_pid is None or os.getppid() == self.parent_pid
+
+    def _accept(self) -> None:
+        conn, _ = self.listener.accept()
+        try:
+            request, fds = recv_message(conn)
+        except (OSError, ValueError) as err:
+            log.warning("dropped a malformed request: %s", err)
+            conn.close()
+            return
+        if request is None or "call" not in request:  # a readiness probe, or a client that gave up
+            with contextlib.suppress(OSError):
+                send_message(conn, {"ready": True})
+            conn.close()
+            for fd in fds:
+                os.close(fd)
+            return
+        self._start_job(conn, request, fds)
+
+    def _start_job(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        import torch
+
+        if torch.cuda.is_initialized():  # a forked child could not use CUDA; never expected, but be safe
+            send_message(conn, {"declined": "CUDA was initialised in the server"})
+            conn.close()
+            for fd in fds:
+                os.close(fd)
+            return
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: nothing of the server's but the interpreter
+            status = 1
+            try:
+                self.listener.close()
+                for job in self.jobs.values():
+                    job.conn.close()
+                conn.close()
+                status = run_child(request, fds)
+            finally:
+                os._exit(status)
+        for fd in fds:
+            os.close(fd)
+        self.jobs[conn.fileno()] = Job(pid, conn)
+        self.selector.register(conn, selectors.EVENT_READ)
+        log.info("job %d: %s", pid, request["call"])
+
+    def _client_event(self, conn: socket.socket) -> None:
+        # A client sends nothing after its request, so readable means it has gone: stop its child.
+        job = self.jobs.get(conn.fileno())
+        if job is None:
+            return
+        try:
+            data = conn.recv(1)
+        except OSError:
+            data = b""
+        if not data and job.killed_at is None:
+            log.info("job %d: its client went away; terminating it", job.pid)
+            self.selector.unregister(conn)
+            self._signal(job, signal.SIGTERM)
+            job.killed_at = time.monotonic()
+
+    def _signal(self, job: Job, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(job.pid, sig)
+
+    def _reap(self) -> None:
+        for key, job in list(self.jobs.items()):
+            pid, wait_status = os.waitpid(job.pid, os.WNOHANG)
+            if pid == 0:
+                if job.killed_at is not None and time.monotonic() - job.killed_at > TERMINATE_GRACE_S:
+                    self._signal(job, signal.SIGKILL)
+                continue
+            status = exit_status(wait_status)
+            log.info("job %d: exit status %d", job.pid, status)
+            if job.killed_at is None:
+                self.selector.unregister(job.conn)
+                with contextlib.suppress(OSError):
+                    send_message(job.conn, {"status": status})
+            job.conn.close()
+            del self.jobs[key]
+
+    def _shutdown(self) -> None:
+        for job in self.jobs.values():
+            self._signal(job, signal.SIGTERM)
+        deadline = time.monotonic() + TERMINATE_GRACE_S
+        while self.jobs and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(POLL_S)
+        for job in self.jobs.values():
+            self._signal(job, signal.SIGKILL)
+            job.conn.close()
+        self.listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        log.info("fork server %d stopped", os.getpid())
+
+
+def preload() -> None:
+    """Import what every job would import, once, without running tensor arithmetic or starting CUDA."""
+    for name in PRELOAD:
+        importlib.import_module(name)
