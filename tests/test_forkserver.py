@@ -171,3 +171,12 @@ def test_the_server_does_not_outlive_the_process_that_started_it(tmp_path: Path)
     pid = int(out.stdout.split()[0])
     wait_for(lambda: is_gone(pid), timeout=15, what="the orphaned server to exit")
     assert "stopped" in (tmp_path / "server.log").read_text()
+
+
+def test_a_client_that_sends_nothing_does_not_stall_the_server(server) -> None:
+    environ, log = server
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.connect(environ[ENV_VAR])  # connects, then never sends its request
+    with silent:
+        wait_for(lambda: launch.is_ready(environ[ENV_VAR]), timeout=20, what="the server to answer again")
+    assert "dropped a malformed request" in log.read_text()

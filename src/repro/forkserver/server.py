@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from repro.forkserver.protocol import recv_message, send_message
@@ -27,6 +27,7 @@ log = logging.getLogger("repro.forkserver")
 # torch.optim imports on first use (about 1.4 s of every run's set-up otherwise).
 PRELOAD = ("torch", "torch._dynamo", "repro.train", "repro.jobs")
 TERMINATE_GRACE_S = 10.0
+REQUEST_TIMEOUT_S = 5.0  # a client sends its request at once; one that does not must not stall the rest
 POLL_S = 0.2
 
 
@@ -37,7 +38,6 @@ class Job:
     pid: int
     conn: socket.socket
     killed_at: float | None = None
-    status: int | None = field(default=None)
 
 
 def resolve(target: str) -> Any:
@@ -61,7 +61,7 @@ def run_child(request: dict[str, Any], fds: list[int]) -> int:
         os.dup2(fd, target_fd)
     for fd in fds:
         os.close(fd)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the server's handlers: a job dies of them as usual
         signal.signal(sig, signal.SIG_DFL)
     os.chdir(request["cwd"])
     os.environ.clear()
@@ -132,8 +132,10 @@ class Server:
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
+        conn.settimeout(REQUEST_TIMEOUT_S)
         try:
             request, fds = recv_message(conn)
+            conn.settimeout(None)
         except (OSError, ValueError) as err:
             log.warning("dropped a malformed request: %s", err)
             conn.close()
