@@ -102,6 +102,9 @@ def test_counts_read_as_english_and_titles_name_the_data_used() -> None:
     ])  # fmt: skip
     macros = experiment_macros(table, "x")
     assert macros["xNSeedsText"] == "1 seed" and macros["xNRunsText"] == "1 run"
+    mixed = pd.concat([table.assign(variant=v, seed=s) for v, s in [("a", 1), ("a", 2), ("b", 0), ("c", 0)]])
+    seeds_text = experiment_macros(pd.concat([table, mixed]), "x")["xNSeedsText"]
+    assert seeds_text == "3 seeds for 1 and 1 seed for 2"
     assert macros["xDataTitle"] == "Fashion-MNIST (for CIFAR-10)"
     same = experiment_macros(table.assign(**{"data.requested": "fashion_mnist"}), "x")
     assert same["xDataTitle"] == "Fashion-MNIST"

@@ -171,15 +171,20 @@ def test_he_and_ioffe_runs_keep_their_identity() -> None:
     config fields), with configs/config.yaml, at every scale, and recomputed once, on purpose, when the
     device left the run identity and the quick budgets were cut to fit five papers in the default run
     (issue 13), and the ablation's sigmoid arms moved to Glorot's init (issue 12). A change here reruns
-    every run of a results tree.
+    every run of a results tree. The digest covers every variant x every seed of a scale; the runs a
+    build trains (fewer seeds for reported-only arms, `reported_seeds`) must be among them, unchanged.
     """
     workflow = yaml.safe_load((REPO / "configs" / "config.yaml").read_text())
     configs = {}
     for name in ("he2016_depth", "ioffe2015_mnist", "ioffe2015_ablation"):
         experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
         for scale in ("smoke", "quick", "full"):
+            for variant in experiment.variant_names(scale):
+                for seed in experiment.seeds(scale):
+                    config = resolve_run(experiment, variant, seed, scale, workflow).to_dict()
+                    configs[f"{scale}/{name}/{variant}/{seed}"] = config
             for run in expand_runs(experiment, scale, workflow):
-                configs[f"{scale}/{name}/{run.variant}/{run.seed}"] = run.config.to_dict()
+                assert run.config.to_dict() == configs[f"{scale}/{name}/{run.variant}/{run.seed}"]
     assert len(configs) == 156
     assert not any("device" in config["train"] for config in configs.values())
     assert _digest(configs) == IDENTITY_DIGEST
@@ -207,3 +212,22 @@ def test_the_default_run_lists_all_five_papers() -> None:
         load_experiment(EXPERIMENTS / f"{name}.yaml").raw["paper"]["key"] for name in workflow["experiments"]
     }
     assert papers == {"he2016", "ioffe2015", "santurkar2018", "wu2018", "srivastava2014"}
+
+
+def test_reported_only_arms_may_run_fewer_seeds(tmp_path: Path) -> None:
+    """`reported_seeds`: arms no claim asserted at the scale compares run those seeds; asserted ones all."""
+    claim = {"id": "C1", "statement": "a beats b", "assert_at": ["quick"],
+             "checks": [{"kind": "pairwise_less", "pairs": [["a", "b"]], "margin": 0.0,
+                         "metric": {"split": "test", "metric": "error", "reduce": "final"}}]}  # fmt: skip
+    variants = {"a": {}, "b": {"model": {"hidden": [16]}}, "c": {"model": {"hidden": [4]}}}
+    scales = {"quick": {"seeds": [0, 1, 2], "reported_seeds": [0]}, "smoke": {"seeds": [0, 1]}}
+    path = write_experiment(tmp_path, variants=variants, scales=scales, claims=[claim])
+    experiment = load_experiment(path)
+    quick = {(r.variant, r.seed) for r in expand_runs(experiment, "quick")}
+    assert quick == {("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2), ("c", 0)}
+    # Without reported_seeds (or with no claim asserted at the scale and none given), every arm runs all.
+    assert len(expand_runs(experiment, "smoke")) == 6
+    bad = write_experiment(tmp_path, name="bad", variants=variants, claims=[claim],
+                           scales={"quick": {"seeds": [0, 1], "reported_seeds": [5]}})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"quick.reported_seeds \[5\] in .*bad.yaml must be a subset"):
+        load_experiment(bad)

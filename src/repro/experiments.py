@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,22 @@ class Experiment:
         return list(self.scale(scale).get("variants") or self.variants)
 
     def seeds(self, scale: str) -> list[int]:
-        """Seeds that run at ``scale``."""
+        """Seeds that run at ``scale`` (every seed of the variants that its asserted claims compare)."""
         return list(self.scale(scale).get("seeds") or self.raw.get("seeds") or [0])
+
+    def asserted_variants(self, scale: str) -> list[str]:
+        """The variants the claims asserted at ``scale`` compare (all of them if one selects by ``where``)."""
+        from repro.claims.robustness import draw_variants
+
+        return draw_variants(self.raw.get("claims") or [], scale, self.variant_names(scale))
+
+    def seeds_for(self, variant: str, scale: str) -> list[int]:
+        """Seeds ``variant`` runs at ``scale``: the scale's ``reported_seeds`` when no claim asserted there
+        compares it (reported-only arms may run fewer seeds), else all of the scale's seeds."""
+        reported = self.scale(scale).get("reported_seeds")
+        if reported is None or variant in self.asserted_variants(scale):
+            return self.seeds(scale)
+        return list(reported)
 
     def resources(self, scale: str) -> dict[str, Any]:
         """Per-run resource hints for the scale (runtime in minutes, mem_mb)."""
@@ -125,6 +140,12 @@ def load_experiment(path: str | Path) -> Experiment:
                     f"scales.{scale}.variants names '{variant}', which is not a variant in {path}; "
                     f"valid: {list(experiment.variants)}"
                 )
+        reported, seeds = experiment.scale(scale).get("reported_seeds"), experiment.seeds(scale)
+        if reported is not None and not set(reported) <= set(seeds):
+            raise ConfigError(
+                f"scales.{scale}.reported_seeds {reported} in {path} must be a subset of that scale's "
+                f"seeds {seeds}"
+            )
     configs = [  # fail now, at DAG build time, rather than inside a training job
         resolve_run(experiment, variant, 0, scale).to_dict()
         for scale in SCALES
@@ -218,14 +239,20 @@ def second_draw_runs(
     subset_seed: int,
 ) -> list[Run]:
     """The robustness check's runs: ``variants`` on other seeds and another training subset, as ``name``."""
-    seeds = [s + seed_offset for s in experiment.seeds(scale)]
+
+    def seeds(variant: str) -> list[int]:
+        return [s + seed_offset for s in experiment.seeds_for(variant, scale)]
+
     return _runs(experiment, name, scale, workflow, variants, seeds, {"data": {"subset_seed": subset_seed}})
 
 
 def expand_runs(experiment: Experiment, scale: str, workflow: dict[str, Any] | None = None) -> list[Run]:
-    """All runs of ``experiment`` at ``scale``: its variants for that scale times its seeds."""
-    variants, seeds = experiment.variant_names(scale), experiment.seeds(scale)
-    return _runs(experiment, experiment.name, scale, workflow, variants, seeds)
+    """All runs of ``experiment`` at ``scale``: each of its variants for that scale x that variant's seeds."""
+
+    def seeds(variant: str) -> list[int]:
+        return experiment.seeds_for(variant, scale)
+
+    return _runs(experiment, experiment.name, scale, workflow, experiment.variant_names(scale), seeds)
 
 
 def _runs(
@@ -234,12 +261,12 @@ def _runs(
     scale: str,
     workflow: dict[str, Any] | None,
     variants: list[str],
-    seeds: list[int],
+    seeds: Callable[[str], list[int]],
     overrides: dict[str, Any] | None = None,
 ) -> list[Run]:
-    """Variants x seeds of ``experiment``, resolved with ``overrides``, as ``name`` in the run table."""
+    """Each variant x its ``seeds(variant)``, resolved with ``overrides``, as ``name`` in the run table."""
     return [
         Run(name, v, s, scale, resolve_run(experiment, v, s, scale, workflow, overrides))
         for v in variants
-        for s in seeds
+        for s in seeds(v)
     ]

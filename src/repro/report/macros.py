@@ -101,6 +101,17 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def seeds_text(runs_table: pd.DataFrame) -> str:
+    """'3 seeds', or, where settings ran different numbers of seeds, '3 seeds for 2 and 1 seed for 7'."""
+    per_variant = runs_table.groupby("variant")["seed"].nunique()
+    if per_variant.empty:
+        return counted(0, "seed")
+    settings = per_variant.value_counts().sort_index(ascending=False)
+    if len(settings) == 1:
+        return counted(int(settings.index[0]), "seed")
+    return " and ".join(f"{counted(int(n), 'seed')} for {int(k)}" for n, k in settings.items())
+
+
 def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
     """Counts over the experiment, training length reached and the data it used (always all defined,
     '--' where the table has nothing, so that section prose never meets an undefined macro)."""
@@ -114,7 +125,7 @@ def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:
         prefix + "DataNote": data_note(provenances_from_table(table)),
     }
     # Counts with their noun, in English ("1 seed", "3 seeds"), for prose.
-    out[prefix + "NSeedsText"] = counted(r["seed"].nunique(), "seed")
+    out[prefix + "NSeedsText"] = seeds_text(r)
     out[prefix + "NRunsText"] = counted(len(r), "run")
     out[prefix + "Steps"] = fmt_int(table["step"].max()) if "step" in table else "--"
     out[prefix + "Epochs"] = fmt_sig(table["epoch"].max()) if "epoch" in table else "--"
