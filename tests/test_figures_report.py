@@ -25,6 +25,7 @@ from repro.report import (
     latex_escape,
     macro_name,
     make_table,
+    seeds_cell,
     setup_table_tex,
     substitutions_tex,
     write_macros,
@@ -273,6 +274,11 @@ def test_substitutions_and_setup(tmp_path: Path) -> None:
     assert not any(line.startswith("Optimizer") for line in lines)  # neither side says anything
     generic = setup_table_tex(configs, protocol, tmp_path / "g.tex").read_text()
     assert "Depths" not in generic and "Training length & 600 iterations" in generic
+    # Reported-only arms that ran fewer seeds (`reported_seeds`) are counted apart.
+    arms = {"a": [0, 1, 2], "b": [0], "c": [0]}
+    mixed = [{"seed": s, "variant": v} for v, seeds in arms.items() for s in seeds]
+    assert seeds_cell(mixed) == "3 (0, 1, 2) for 1 setting; 1 (0) for 2 settings"
+    assert seeds_cell([{"seed": 0, "variant": "a"}, {"seed": 1, "variant": "a"}]) == "2 (0, 1)"
 
 
 def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:

@@ -55,9 +55,7 @@ RUNS = {
 DRAWS = {}
 if config.get("robustness", False):
     for _name, _exp in EXPERIMENTS.items():
-        _variants = robustness.draw_variants(
-            _exp.raw.get("claims") or [], SCALE, _exp.variant_names(SCALE)
-        )
+        _variants = _exp.asserted_variants(SCALE)
         if _variants:
             DRAWS[_name + robustness.SUFFIX] = _name
             for _run in second_draw_runs(

@@ -10,7 +10,7 @@ from repro.report.exhibits import experiment_parts, make_table
 from repro.report.latex import latex_escape, macro_name, macro_prefix, number_words
 from repro.report.macros import write_macros
 from repro.report.provenance import data_note, provenances_from_table, substitutions_tex
-from repro.report.setup import setup_table_tex
+from repro.report.setup import seeds_cell, setup_table_tex
 
 __all__ = [
     "bibliography_tex",
@@ -25,6 +25,7 @@ __all__ = [
     "macro_prefix",
     "number_words",
     "provenances_from_table",
+    "seeds_cell",
     "setup_table_tex",
     "substitutions_tex",
     "write_macros",

@@ -96,6 +96,26 @@ def _part_text(configs: list[dict], template: str, key: str, value_text: Mapping
     return ", ".join(distinct) if distinct else None
 
 
+def seeds_cell(configs: list[dict]) -> str:
+    """'3 (0, 1, 2)', or per group of settings where they ran different seeds (`reported_seeds`):
+    '3 (0, 1, 2) for 1 setting; 1 (0) for 8 settings'."""
+    per_variant: dict[str, set[int]] = {}
+    for c in configs:
+        if "seed" in c:
+            per_variant.setdefault(str(c.get("variant", "")), set()).add(int(c["seed"]))
+    groups: dict[tuple[int, ...], int] = {}
+    for seeds in per_variant.values():
+        key = tuple(sorted(seeds))
+        groups[key] = groups.get(key, 0) + 1
+    texts = {key: f"{len(key)} ({', '.join(map(str, key))})" for key in groups}
+    if len(groups) <= 1:
+        return next(iter(texts.values()), "--")
+    ordered = sorted(groups, key=lambda key: (-len(key), key))
+    return "; ".join(
+        f"{texts[key]} for {groups[key]} setting{'' if groups[key] == 1 else 's'}" for key in ordered
+    )
+
+
 def ours_cell(slug: str, configs: list[dict], parts: list[Part], value_text: Mapping | None = None) -> str:
     """The LaTeX text of this build's protocol for one row ('--' where the configs say nothing)."""
     value_text = VALUE_TEXT if value_text is None else value_text
@@ -117,8 +137,7 @@ def ours_cell(slug: str, configs: list[dict], parts: list[Part], value_text: Map
         notes = list(dict.fromkeys(notes))
         return latex_escape("; ".join(notes)) if notes else "--"
     if slug == "seeds":
-        seeds = sorted({int(c["seed"]) for c in configs if "seed" in c})
-        return f"{len(seeds)} ({', '.join(map(str, seeds))})" if seeds else "--"
+        return seeds_cell(configs)
     texts = [
         t for template, key in parts if (t := _part_text(configs, template, key, value_text)) is not None
     ]
