@@ -132,7 +132,8 @@ def test_the_robustness_option_adds_a_second_draw_of_the_asserted_claims_runs(tm
     second = snakemake(work, "-n", "--config", "experiments=[he2016_depth]", "robustness=True")
     assert plain.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
     assert "he2016_depth.draw2" not in plain.stdout
-    # R1, the claim asserted at quick, compares plain-20 with plain-56: those two, on 3 new seeds each.
+    # R1 and R1-test, the claims asserted at quick, compare plain-20 with plain-56: those two, on 4 new
+    # seeds each (the quick seeds 0-3 + 100).
     draws = set(re.findall(r"experiment=he2016_depth\.draw2, variant=(\w+), seed=(\d+)", second.stdout))
-    assert draws == {(v, str(s)) for v in ("plain20", "plain56") for s in (100, 101, 102)}
+    assert draws == {(v, str(s)) for v in ("plain20", "plain56") for s in (100, 101, 102, 103)}
     assert "tables/he2016_depth.draw2.csv" in second.stdout
