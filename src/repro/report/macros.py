@@ -31,6 +31,7 @@ from repro.report.latex import (
     write_text,
 )
 from repro.report.provenance import DATA_SOURCE_LABELS, data_note, dataset_label, provenances_from_table
+from repro.report.setup import seed_groups
 
 METRIC_SHORT = {"error": "Err", "loss": "Loss", "accuracy": "Acc"}
 PERCENT_METRICS = {"error", "accuracy"}  # quoted with 2 decimals; everything else with 3 significant digits
@@ -103,13 +104,12 @@ def counted(n: int, noun: str) -> str:
 
 def seeds_text(runs_table: pd.DataFrame) -> str:
     """'3 seeds', or, where settings ran different numbers of seeds, '3 seeds for 2 and 1 seed for 7'."""
-    per_variant = runs_table.groupby("variant")["seed"].nunique()
-    if per_variant.empty:
-        return counted(0, "seed")
-    settings = per_variant.value_counts().sort_index(ascending=False)
-    if len(settings) == 1:
-        return counted(int(settings.index[0]), "seed")
-    return " and ".join(f"{counted(int(n), 'seed')} for {int(k)}" for n, k in settings.items())
+    by_count: dict[int, int] = {}
+    for seeds, n in seed_groups(zip(runs_table["variant"], runs_table["seed"], strict=True)):
+        by_count[len(seeds)] = by_count.get(len(seeds), 0) + n
+    if len(by_count) <= 1:
+        return counted(next(iter(by_count), 0), "seed")
+    return " and ".join(f"{counted(k, 'seed')} for {n}" for k, n in by_count.items())
 
 
 def experiment_macros(table: pd.DataFrame, prefix: str) -> dict[str, str]:

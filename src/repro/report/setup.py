@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from repro.report.latex import latex_escape, write_text
@@ -96,24 +97,26 @@ def _part_text(configs: list[dict], template: str, key: str, value_text: Mapping
     return ", ".join(distinct) if distinct else None
 
 
+def seed_groups(pairs: Iterable[tuple[object, object]]) -> list[tuple[tuple[int, ...], int]]:
+    """From (variant, seed) pairs: each set of seeds with the number of settings that ran it, most first."""
+    per_variant: dict[str, set[int]] = {}
+    for variant, seed in pairs:
+        per_variant.setdefault(str(variant), set()).add(int(seed))
+    counts = Counter(tuple(sorted(seeds)) for seeds in per_variant.values())
+    return sorted(counts.items(), key=lambda item: (-len(item[0]), item[0]))
+
+
 def seeds_cell(configs: list[dict]) -> str:
     """'3 (0, 1, 2)', or per group of settings where they ran different seeds (`reported_seeds`):
     '3 (0, 1, 2) for 1 setting; 1 (0) for 8 settings'."""
-    per_variant: dict[str, set[int]] = {}
-    for c in configs:
-        if "seed" in c:
-            per_variant.setdefault(str(c.get("variant", "")), set()).add(int(c["seed"]))
-    groups: dict[tuple[int, ...], int] = {}
-    for seeds in per_variant.values():
-        key = tuple(sorted(seeds))
-        groups[key] = groups.get(key, 0) + 1
-    texts = {key: f"{len(key)} ({', '.join(map(str, key))})" for key in groups}
+    groups = seed_groups((c.get("variant", ""), c["seed"]) for c in configs if "seed" in c)
+
+    def text(seeds: tuple[int, ...]) -> str:
+        return f"{len(seeds)} ({', '.join(map(str, seeds))})"
+
     if len(groups) <= 1:
-        return next(iter(texts.values()), "--")
-    ordered = sorted(groups, key=lambda key: (-len(key), key))
-    return "; ".join(
-        f"{texts[key]} for {groups[key]} setting{'' if groups[key] == 1 else 's'}" for key in ordered
-    )
+        return text(groups[0][0]) if groups else "--"
+    return "; ".join(f"{text(seeds)} for {n} setting{'' if n == 1 else 's'}" for seeds, n in groups)
 
 
 def ours_cell(slug: str, configs: list[dict], parts: list[Part], value_text: Mapping | None = None) -> str:
