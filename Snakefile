@@ -5,6 +5,8 @@
 #   results/{scale}/runs/{experiment}/{variant}/seed{seed}/  config.json meta.json metrics.csv probes/*.csv
 #                                                            (+ checkpoint/, for resume; not a rule output)
 #   results/{scale}/tables/{experiment}.csv                 tidy table of every run of an experiment
+#   results/{scale}/baselines/{experiment}/linear.csv       the trained floor: a linear classifier per
+#                                                            training set the runs use (repro.baselines)
 #   results/{scale}/figures/{figure}.pdf (+ .png)           one named rule per figure: fig_{figure}
 #   results/{scale}/paper/                                  macros.tex, tables/*.tex, claims.csv, claims.tex
 #   results/{scale}/report.pdf                              the compiled report
@@ -29,6 +31,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/baselines.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"

@@ -52,8 +52,8 @@ def test_claims_csv_columns(tmp_path: Path) -> None:
 
 def test_claims_table_groups_by_paper_and_shows_the_evidence(tmp_path: Path) -> None:
     text = claims_tex(claims_csv(tmp_path), tmp_path / "claims.tex").read_text()
-    assert r"\multicolumn{6}{@{}l}{\textbf{he2016}}" in text and r"\textbf{wu2018}" in text
-    assert r"R1 & a \textless{} b \& 5\% gap & yes & reproduced & +4.93 [" in text
+    assert r"\multicolumn{7}{@{}l}{\textbf{he2016}}" in text and r"\textbf{wu2018}" in text
+    assert r"R1 & a \textless{} b \& 5\% gap & yes & reproduced & verdict 0-2 & +4.93 [" in text
     row = next(line for line in text.splitlines() if line.startswith("G1 & "))
     assert " & yes & direction only & " in row and "3/3 seeds" in row and "seeds would resolve it" in row
     assert r"\claimsVerdictNote" in text and "longtable" in text and r"\toprule" in text
@@ -64,7 +64,7 @@ def test_claims_table_reads_a_csv_without_the_evidence_columns(tmp_path: Path) -
     pd.DataFrame([["e", "he2016", "R1", "s", True, "reproduced", "40.0 vs 18.25"]],
                  columns=CLAIM_COLUMNS[:7]).to_csv(old, index=False)  # fmt: skip
     text = claims_tex(old, tmp_path / "old.tex").read_text()
-    assert "R1 & s & yes & reproduced &  & 40.0 vs 18.25" in text
+    assert "R1 & s & yes & reproduced &  &  & 40.0 vs 18.25" in text
 
 
 def test_summary_flags_an_asserted_claim_that_is_not_reproduced(tmp_path: Path) -> None:

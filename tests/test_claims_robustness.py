@@ -52,11 +52,11 @@ def test_second_draw_runs_use_other_seeds_and_another_training_subset() -> None:
         experiment, "quick", {}, ["plain20"], "he2016_depth.draw2", SEED_OFFSET, SUBSET_SEED
     )
     assert [(r.experiment, r.variant, r.seed) for r in runs] == [
-        ("he2016_depth.draw2", "plain20", 100), ("he2016_depth.draw2", "plain20", 101),
-        ("he2016_depth.draw2", "plain20", 102), ("he2016_depth.draw2", "plain20", 103)]  # fmt: skip
+        ("he2016_depth.draw2", "plain20", 400), ("he2016_depth.draw2", "plain20", 401),
+        ("he2016_depth.draw2", "plain20", 402), ("he2016_depth.draw2", "plain20", 403)]  # fmt: skip
     # A reported-only arm is redrawn on its own (fewer) seeds, as in the first draw.
     resnet = second_draw_runs(experiment, "quick", {}, ["resnet20"], "x.draw2", SEED_OFFSET, SUBSET_SEED)
-    assert [r.seed for r in resnet] == [100, 101, 102]
+    assert [r.seed for r in resnet] == [400, 401, 402]
     assert {r.config.data.subset_seed for r in runs} == {SUBSET_SEED} != {0}
     assert {r.config.experiment for r in runs} == {"he2016_depth"}  # the same experiment, another draw
 

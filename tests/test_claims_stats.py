@@ -65,6 +65,17 @@ def test_clopper_pearson() -> None:
     assert (low, high) == (pytest.approx(0.002529, abs=1e-6), pytest.approx(0.445016, abs=1e-6))
 
 
+def test_clopper_pearson_at_the_count_rules_boundaries() -> None:
+    # The count rule reads reproduced when the lower bound exceeds 1/2 and contradicted when the upper bound
+    # is below it: a pure seed count needs 6 seeds, all holding (or none), to settle either way.
+    assert clopper_pearson(3, 3)[0] == pytest.approx(0.2924, abs=1e-4)
+    assert clopper_pearson(5, 5)[0] < 0.5 < clopper_pearson(6, 6)[0] == pytest.approx(0.5407, abs=1e-4)
+    assert clopper_pearson(0, 5)[1] > 0.5 > clopper_pearson(0, 6)[1] == pytest.approx(0.4593, abs=1e-4)
+    assert clopper_pearson(10, 10)[0] == pytest.approx(0.6915, abs=1e-4)
+    assert clopper_pearson(0, 10)[1] == pytest.approx(0.3085, abs=1e-4)
+    assert all(math.isnan(v) for v in clopper_pearson(0, 0))
+
+
 def test_paired_by_seed_where_seeds_are_shared() -> None:
     x = pd.Series([1.0, 2.0, 3.0], index=[0, 1, 2])
     y = pd.Series([0.0, 1.0, 2.5], index=[0, 1, 2])

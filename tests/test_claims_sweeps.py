@@ -19,7 +19,12 @@ def row(variant: str, seed: int, value: float, status: str = "completed", **conf
 
 
 def norm_table(
-    bn=lambda b: 23.5 + 12.0 / b, gn=lambda b: 24.0, diverged=(), wiggle: float = 0.0, noise: float = 0.0
+    bn=lambda b: 23.5 + 12.0 / b,
+    gn=lambda b: 24.0,
+    diverged=(),
+    wiggle: float = 0.0,
+    noise: float = 0.0,
+    shifts: dict[int, float] = SEED_SHIFT,
 ) -> pd.DataFrame:
     """BN's error rises as the batch shrinks, GN's is flat (Wu & He 2018, Fig. 1 in shape).
 
@@ -29,7 +34,7 @@ def norm_table(
     rows = []
     for norm, curve in (("batch", bn), ("group", gn)):
         for i, b in enumerate(BATCHES):
-            for seed, shift in SEED_SHIFT.items():
+            for seed, shift in shifts.items():
                 value = curve(b) + shift + wiggle * (-1) ** i + noise * ((i + seed) % 3 - 1)
                 status = "diverged" if (norm, b, seed) in diverged else "completed"
                 rows.append(row(f"{norm}_b{b}", seed, value, status, **{"model.norm.name": norm,
@@ -72,9 +77,13 @@ def test_monotone_trends_and_margin() -> None:
     result, measured, _ = judge(check, table)
     assert result == "reproduced" and "2 29.50, 4 26.50, 8 25.00, 16 24.25, 32 23.88" in measured
     assert judge({**check, "trend": "increasing"}, table)[0] == "contradicted"
-    # A margin of 0.5 per step: the 16 -> 32 step (0.375) is not enough; nor is it reversed.
+    # A margin of 0.5 per step: the 16 -> 32 step (0.375, the same in every seed) falls short of it, so
+    # its interval lies wholly below the margin: contradicted, though the step goes the right way.
     result, _, c = judge({**check, "margin": 0.5}, table)
-    assert result == "inconclusive" and c.label == "16 -> 32"
+    assert result == "contradicted" and c.label == "16 -> 32" and 0 < c.estimate.high < 0.5
+    # With a seed x point interaction the shortfall is within the noise: inconclusive.
+    result, _, c = judge({**check, "margin": 0.5}, norm_table(noise=0.2))
+    assert result == "inconclusive" and c.label == "16 -> 32" and c.estimate.high > 0.5
     flat = {**check, "where": GN, "trend": "non_increasing", "margin": 0.1}
     assert judge(flat, table)[0] == "reproduced"  # no step up by more than 0.1 (all steps are 0)
 
@@ -118,8 +127,13 @@ def test_crossover_interpolates_where_the_sign_changes(mode: str, where: float) 
 
 def test_crossover_that_never_happens_or_starts_below() -> None:
     never = norm_table(gn=lambda b: 20.0)
-    result, measured, _ = judge(CROSS, never)
-    assert result == "contradicted" and "no crossover (in 0/3 seeds)" in measured
+    result, measured, c = judge(CROSS, never)
+    # A count of seeds: 0/3 [0, 0.71] cannot exclude that most seeds cross; 0/6 [0, 0.46] can.
+    assert result == "inconclusive" and "no crossover (in 0/3 seeds)" in measured
+    assert c.evidence() == "held in 0/3 [0.00, 0.71], 3 seeds"
+    six = norm_table(gn=lambda b: 20.0, shifts={s: 0.05 * s for s in range(6)})
+    result, measured, c = judge(CROSS, six)
+    assert result == "contradicted" and "no crossover (in 0/6 seeds)" in measured
     below = norm_table(gn=lambda b: 40.0)
     result, measured, c = judge(CROSS, below)
     assert "already below at the first point" in measured and c.estimate.effect == 2.0
@@ -156,7 +170,12 @@ def test_sweeps_are_never_vacuous() -> None:
     assert judge(FLAT, one)[:2] == ("not evaluable", "val error over train.batch_size (norm.name=group): "
                                                      "fewer than 2 points")  # fmt: skip
     # One diverged seed at one point: named, left out of that point's mean, and not an agreeing seed.
+    # The pairs with that point rest on two seeds, which caps the verdict at direction only.
     partly = norm_table(diverged={("group", 8, 1)}, wiggle=0.05)
     result, measured, c = judge(FLAT, partly)
     assert "train.batch_size=8 seed 1 diverged (left out of the means)" in measured
-    assert c.agreement == "2/3" and result == "reproduced"
+    assert c.agreement == "2/3" and c.clears and c.estimate.n == 2 and result == "direction only"
+    assert "2 seeds: fewer than 3" in c.evidence()
+    four = {**SEED_SHIFT, 3: 0.05}
+    result, _, c = judge(FLAT, norm_table(diverged={("group", 8, 1)}, wiggle=0.05, shifts=four))
+    assert c.agreement == "3/4" and c.estimate.n == 3 and result == "reproduced"

@@ -52,7 +52,7 @@ GOOD = [
     },
     {"kind": "bound", "variants": ["bn_b2"], "max": 40, "metric": METRIC},
     {"kind": "diverges", "variants": ["bn_b2"], "expect": False},
-    {"kind": "dominates", "pair": ["gn_b2", "bn_b2"], "after": 100, "metric": METRIC},
+    {"kind": "dominates", "pair": ["gn_b2", "bn_b2"], "after": 100, "margin": 0.5, "metric": METRIC},
     {
         "kind": "range_less",
         "pair": ["gn_b2", "bn_b2"],
@@ -156,6 +156,14 @@ BAD = [  # (check, text the error must contain)
     (
         {"kind": "bound", "variants": ["bn_b2"], "min": 5, "max": 1, "metric": METRIC},
         "'min' (5) is above 'max'",
+    ),
+    (  # a non-inferiority margin is fixed at calibration, never picked from the data or left implicit
+        {"kind": "dominates", "pair": ["gn_b2", "bn_b2"], "after": 100, "metric": METRIC},
+        "key 'margin' is required by a 'dominates' check",
+    ),
+    (
+        {"kind": "dominates", "pair": ["gn_b2", "bn_b2"], "margin": -0.5, "metric": METRIC},
+        "key 'margin' must be a number >= 0, got -0.5",
     ),
     (
         {"kind": "diverges", "variants": ["bn_b2"], "min_fraction": 1.5},

@@ -65,7 +65,7 @@ def mnist_table() -> pd.DataFrame:
 
 def test_dominates_holds_and_fails_where_it_should() -> None:
     table = mnist_table()
-    check = {"kind": "dominates", "pair": ["bn", "nobn"], "after": 500, "metric": ERROR}
+    check = {"kind": "dominates", "pair": ["bn", "nobn"], "after": 500, "margin": 0.5, "metric": ERROR}
     result, measured = evaluate_claim({"checks": [check]}, table)
     assert result == "reproduced" and "10/10 evaluations" in measured and "3/3 seeds" in measured
     # At lr 1 BN is ahead early but the nets end equal: the final lead is not > 0.
@@ -109,16 +109,17 @@ def test_steps_to_reach_diverges_and_bound() -> None:
         "target": {"variant": "nobn"},
         "metric": ERROR,
     }
+    # Counts of 3 seeds: 3/3 is [0.29, 1] and 0/3 [0, 0.71], so neither settles "most runs" either way.
     result, measured = evaluate_claim({"checks": [order]}, table)
-    assert result == "reproduced" and measured.endswith("nobn 5000")
+    assert result == "direction only" and measured.endswith("nobn 5000")
     fixed = {**order, "target": 13.0, "order": ["nobn", "bn"]}
     result, measured = evaluate_claim({"checks": [fixed]}, table)
-    assert result == "contradicted" and "nobn never" in measured
+    assert result == "inconclusive" and "nobn never" in measured
     diverged = table.assign(status=np.where(table["variant"] == "nobn_lr1", "diverged", "completed"))
     div = {"kind": "diverges", "variants": ["nobn_lr1"]}
-    assert evaluate_claim({"checks": [div]}, diverged)[0] == "reproduced"
-    assert evaluate_claim({"checks": [div]}, table)[0] == "contradicted"
-    assert evaluate_claim({"checks": [{**div, "expect": False}]}, table)[0] == "reproduced"
+    assert evaluate_claim({"checks": [div]}, diverged)[0] == "direction only"
+    assert evaluate_claim({"checks": [div]}, table)[0] == "inconclusive"
+    assert evaluate_claim({"checks": [{**div, "expect": False}]}, table)[0] == "direction only"
     final = {**ERROR, "reduce": "final"}
     bound = {"kind": "bound", "variants": ["bn"], "max": 11.0, "metric": final}
     assert evaluate_claim({"checks": [bound]}, table)[0] == "reproduced"
@@ -166,8 +167,8 @@ def test_diverged_proxy_run_is_recorded_and_every_exhibit_still_builds(
     table.to_csv(csv, index=False)
     experiment = load_experiment(REPO / "configs" / "experiments" / "ioffe2015_ablation.yaml").raw
     claims = evaluate_claims(experiment, pd.read_csv(csv), "smoke").set_index("id")
-    assert (
-        claims.loc["B3c", "result"] == "reproduced"
+    assert (  # diverged in its one seed: a count on fewer than 3 seeds reads direction only
+        claims.loc["B3c", "result"] == "direction only"
         and "nobn_x5 diverged in 1/1" in claims.loc["B3c", "measured"]
     )
     assert claims.loc["B3d", "result"] == "not evaluable"  # the sigmoid arms were not run

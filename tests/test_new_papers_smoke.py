@@ -22,7 +22,7 @@ from .test_workflow import copy_workflow, snakemake
 
 # Experiment -> claim ids it must report (each file's figures and tables are read from the file itself).
 EXPERIMENTS = {
-    "wu2018_groupnorm": {"G1-gn-b2", "G1-bn", "G1-bn-steps", "G1-gn-flat", "G2", "G3", "G4", "G5"},
+    "wu2018_groupnorm": {"G1", "G1-gn-b2", "G1-bn", "G1-bn-steps", "G1-gn-flat", "G2", "G3", "G4", "G5"},
     "santurkar2018_vgg": {"S1", "S2", "S3", "S5"},
     "santurkar2018_dln": {"S4-DLN", "S6"},
     "srivastava2014_mlp": {"D1", "D5"},

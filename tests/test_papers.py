@@ -267,6 +267,8 @@ TOY_EXPERIMENT = {
     "variants": {"plain": {}, "normed": {"model": {"norm": "batch"}}},
     "seeds": [0],
     "scales": {"smoke": {"reason": "a test", "resources": {"runtime": 5, "mem_mb": 2000}}},
+    # A trained floor (repro.baselines) rides on the table the toy's figure and table receive.
+    "floor": {"kind": "linear_classifier"},
     "figures": ["toy2020_curves"],
     "tables": ["toy2020_table"],
     "paper_protocol": {"hidden": "16 hidden units (toy)"},
@@ -316,6 +318,8 @@ def test_toy_paper_builds_its_figure_table_claims_and_section(tmp_path: Path) ->
 
     results = work / "results" / "smoke"
     assert (results / "figures" / "toy2020_curves.pdf").stat().st_size > 1000
+    floor = pd.read_csv(results / "baselines" / "toy2020_pair" / "linear.csv")
+    assert set(floor["variants"][0].split()) == {"plain", "normed"} and floor["n_train"].tolist() == [512]
     table = (results / "paper" / "tables" / "toy2020_table.tex").read_text()
     assert "toy net with BN" in table and "toy net without BN" in table  # the plug-in's labels
     setup = (results / "paper" / "tables" / "toy2020_pair_setup.tex").read_text()

@@ -44,6 +44,7 @@ def test_dry_run_shows_the_dag_for_every_scale(tmp_path: Path) -> None:
         result = snakemake(work, "-n", "--config", f"scale={scale}")
         assert result.returncode == 0, result.stderr[-3000:]
         assert "train_run" in result.stdout and "build_report" in result.stdout
+        assert "fit_linear_floor" in result.stdout  # the trained floors (repro.baselines)
 
 
 def test_lint_is_clean(tmp_path: Path) -> None:
@@ -95,8 +96,15 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
     for figure in ("he2016_training_curves", "he2016_layer_responses"):
         assert (results / "figures" / f"{figure}.pdf").stat().st_size > 0
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
+    # The trained floor: one training set (augmentation aside) for the four nets, on the images they used.
+    floor = pd.read_csv(results / "baselines" / "he2016_depth" / "linear.csv")
+    assert len(floor) == 1 and set(floor["variants"][0].split()) == set(table["variant"])
+    assert floor["dataset"][0] == "fashion_mnist_subset"  # what was loaded: the shipped subset
+    assert floor["n_train"][0] == table["data.train_subset"][0]
+    assert 5.0 < floor["test_error"][0] < 50.0
+    assert "linear classifier (floor)" in (results / "paper" / "tables" / "he2016_table6.tex").read_text()
     claims = pd.read_csv(results / "paper" / "claims.csv")
-    assert {"R1", "R1-test", "R1-steps", "R2", "R3", "R4", "R5", "T6"} == set(claims["id"])
+    assert {"R1", "R1-pair", "R1-pair-test", "R2", "R3", "R4", "R5", "T6"} == set(claims["id"])
     assert not claims["asserted"].any()  # nothing is asserted at smoke scale
     # Every training job was forked by the run's fork server, which stopped with the run.
     server_log = (results / "logs" / "fork_server.log").read_text()
@@ -132,8 +140,10 @@ def test_the_robustness_option_adds_a_second_draw_of_the_asserted_claims_runs(tm
     second = snakemake(work, "-n", "--config", "experiments=[he2016_depth]", "robustness=True")
     assert plain.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
     assert "he2016_depth.draw2" not in plain.stdout
-    # R1 and R1-test, the claims asserted at quick, compare plain-20 with plain-56: those two, on 4 new
-    # seeds each (the quick seeds 0-3 + 100).
+    # R1-pair and R1-pair-test, the claims asserted at quick, compare plain-20 with plain-56: those two, on
+    # 4 new seeds each (the quick verdict seeds 300-303 + 100).
     draws = set(re.findall(r"experiment=he2016_depth\.draw2, variant=(\w+), seed=(\d+)", second.stdout))
-    assert draws == {(v, str(s)) for v in ("plain20", "plain56") for s in (100, 101, 102, 103)}
+    assert draws == {(v, str(s)) for v in ("plain20", "plain56") for s in (400, 401, 402, 403)}
     assert "tables/he2016_depth.draw2.csv" in second.stdout
+    # The second draw trains on another subset: it gets its own trained floor.
+    assert "baselines/he2016_depth.draw2/linear.csv" in second.stdout

@@ -27,7 +27,7 @@ OFFLINE = {"data": {"substitutions": {"cifar10": "fashion_mnist"}}}
 @pytest.mark.parametrize("scale", ["quick", "full"])
 def test_every_batch_size_trains_the_same_epochs_at_the_linearly_scaled_lr(scale: str) -> None:
     experiment = load_experiment(EXPERIMENT)
-    runs = [r for r in expand_runs(experiment, scale, OFFLINE) if r.seed == 0]
+    runs = [r for r in expand_runs(experiment, scale, OFFLINE) if r.seed == experiment.seeds(scale)[0]]
     # quick keeps 32, 8 and 2 images per worker (8 workers); full sweeps all five.
     expected = {256, 64, 16} if scale == "quick" else {256, 128, 64, 32, 16}
     assert {r.config.train.batch_size for r in runs} >= expected
@@ -48,7 +48,8 @@ def test_every_batch_size_trains_the_same_epochs_at_the_linearly_scaled_lr(scale
 
 def test_bn_runs_normalise_per_worker_and_every_norm_starts_blocks_at_zero_gamma() -> None:
     experiment = load_experiment(EXPERIMENT)
-    runs = {r.variant: r.config for r in expand_runs(experiment, "quick", OFFLINE) if r.seed == 0}
+    first = experiment.seeds("quick")[0]
+    runs = {r.variant: r.config for r in expand_runs(experiment, "quick", OFFLINE) if r.seed == first}
     kinds = {"bn_b2": GhostBatchNorm, "gn_b2": nn.GroupNorm, "ln_b32": nn.GroupNorm, "in_b32": nn.GroupNorm}
     for variant, kind in kinds.items():
         model = build_model(runs[variant].model, 1, 10, 28)
@@ -59,7 +60,7 @@ def test_bn_runs_normalise_per_worker_and_every_norm_starts_blocks_at_zero_gamma
         for block in model.blocks:
             assert torch.count_nonzero(block.bn2.weight) == 0  # zero gamma in each block's last norm
             assert torch.count_nonzero(block.bn1.weight) == block.bn1.weight.numel()
-    full = {r.variant: r.config for r in expand_runs(experiment, "full", OFFLINE) if r.seed == 0}
+    full = {r.variant: r.config for r in expand_runs(experiment, "full", OFFLINE) if r.seed == 500}
     groups = [m.num_groups for m in build_model(full["gn_c2_b32"].model, 1, 10, 28).modules()
               if isinstance(m, nn.GroupNorm)]  # fmt: skip
     assert set(groups) == {8, 16, 32}  # 2 channels per group at the full widths 16, 32, 64

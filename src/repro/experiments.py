@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from repro.calibration import check_calibration
 from repro.config import ConfigError, RunConfig, deep_merge, run_config_from_dict
 from repro.derived import resolve_derived
 from repro.sweeps import NAME_PATTERN, expand_grid
@@ -123,6 +124,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping")
     check_schema(raw, path)
+    check_calibration(raw, str(path))
     name = raw.get("name") or path.stem
     if name != path.stem:
         raise ConfigError(f"key 'name' in {path} is '{name}' but must match the file name '{path.stem}'")

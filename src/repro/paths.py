@@ -15,6 +15,11 @@ def table_path(scale: str, experiment: str, results: str | Path = "results") -> 
     return Path(results) / scale / "tables" / f"{experiment}.csv"
 
 
+def floor_path(scale: str, experiment: str, results: str | Path = "results") -> Path:
+    """results/{scale}/baselines/{experiment}/linear.csv: the trained floor of each of its training sets."""
+    return Path(results) / scale / "baselines" / experiment / "linear.csv"
+
+
 def figure_path(scale: str, figure: str, results: str | Path = "results") -> Path:
     """results/{scale}/figures/{figure}.pdf"""
     return Path(results) / scale / "figures" / f"{figure}.pdf"

@@ -1,5 +1,6 @@
 # Load and validate the config, expand experiments into the run table, and the path helpers rules use.
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from repro import paths  # noqa: E402
+from repro.baselines import training_sets  # noqa: E402
 from repro.data.generated import is_generated  # noqa: E402
 from repro.claims import robustness  # noqa: E402
 from repro.forkserver import launch as fork_server  # noqa: E402
@@ -103,6 +105,24 @@ def runs_of(experiment):
     return [run for key, run in RUNS.items() if key[0] == experiment]
 
 
+# The trained floors (repro.baselines): each experiment, or second draw, whose file says
+# `floor: {kind: linear_classifier}` -> the distinct training sets its runs use (augmentation aside).
+FLOORS = {}
+for _name in [*EXPERIMENTS, *DRAWS]:
+    _sets = training_sets(EXPERIMENTS[DRAWS.get(_name, _name)], SCALE, runs_of(_name))
+    if _sets:
+        FLOORS[_name] = _sets
+# fit_linear_floor's wildcard constraint: these names only (one that never matches when there are none).
+FLOOR_NAMES = "|".join(re.escape(name) for name in FLOORS) or r"(?!)"
+
+
+def floor_data_input(experiment):
+    """The fetched tensors an experiment's training sets are taken from (as its runs read them)."""
+    return sorted(
+        {path for run in runs_of(experiment) if (path := run_data_input(run))}
+    )
+
+
 def experiment_resources(experiment, key, default):
     """A per-run resource hint from the experiment file's scale block (a second draw: its experiment's)."""
     return (
@@ -120,6 +140,15 @@ def table_file(experiment):
     return str(paths.table_path(SCALE, experiment, RESULTS))
 
 
+def floor_file(experiment):
+    return str(paths.floor_path(SCALE, experiment, RESULTS))
+
+
+def floor_input(experiment):
+    """An exhibit's floor input: the experiment's floor file, or none when its file asks for no floor."""
+    return [floor_file(experiment)] if experiment in FLOORS else []
+
+
 def paper_file(name):
     return str(paths.paper_dir(SCALE, RESULTS) / name)
 
@@ -131,6 +160,7 @@ def final_targets():
     ]
     targets.append(paper_file("claims.csv"))
     targets += [table_file(name) for name in DRAWS]
+    targets += [floor_file(name) for name in FLOORS]
     targets.append(
         str(paths.report_path(SCALE, RESULTS))
         if HAVE_LATEXMK

@@ -2,6 +2,7 @@
 # `snakemake fig_he2016_training_curves` builds just the runs that figure needs, then the figure,
 # and restyling a figure never retrains. A figure's code is an input too: editing its paper's plug-in
 # (repro.papers.<paper>) redraws that paper's figures, and editing the shared style redraws them all.
+# An experiment with a trained floor (repro.baselines) also gives its floor file: drawn as a reference.
 
 FIGURE_CODE = module_files("repro.figures.style") + module_files("repro.figures.common")
 
@@ -13,6 +14,7 @@ for _figure, _experiment in FIGURES.items():
             f"fig_{_figure}"
         input:
             table=table_file(_experiment),
+            floor=floor_input(_experiment),
             plugin=EXHIBITS[_experiment].files,
             style=FIGURE_CODE,
         output:

@@ -48,6 +48,7 @@ for _table, _experiment in TABLES.items():
             f"table_{_table}"
         input:
             table=table_file(_experiment),
+            floor=floor_input(_experiment),  # the trained floor's row, where the experiment has one
             plugin=EXHIBITS[_experiment].files,
         output:
             tex=paper_file(f"tables/{_table}.tex"),
@@ -73,6 +74,8 @@ rule evaluate_claims:
     input:
         tables=[table_file(name) for name in EXPERIMENTS],
         draw2=[table_file(name) for name in DRAWS],
+        floors=[floor_file(name) for name in FLOORS],
+        code=module_files("repro.claims") + module_files("repro.report.claims_table"),
     output:
         csv=report(
             paper_file("claims.csv"), caption="../report/claims.rst", category="Claims"
@@ -89,6 +92,9 @@ rule evaluate_claims:
     params:
         experiments=[EXPERIMENTS[name].raw for name in EXPERIMENTS],
         draw2=[EXPERIMENTS[name].raw for name in DRAWS.values()],
+        # the trained floor of each experiment and draw, in the order of `tables` and `draw2` ('' for none)
+        floors=[floor_file(name) if name in FLOORS else "" for name in EXPERIMENTS],
+        draw2_floors=[floor_file(name) if name in FLOORS else "" for name in DRAWS],
         scale=SCALE,
     script:
         "../scripts/evaluate_claims.py"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from repro.baselines import read_floor
 from repro.claims import REPRODUCED, evaluate_claims
 from repro.claims.robustness import with_second_draw
 from repro.report import claims_tex
@@ -14,19 +15,21 @@ snakemake = globals()["snakemake"]
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
 )
-frames = [
-    evaluate_claims(dict(experiment), pd.read_csv(table), snakemake.params.scale)
-    for experiment, table in zip(snakemake.params.experiments, snakemake.input.tables, strict=True)
-]
-claims = pd.concat(frames, ignore_index=True)
+p = snakemake.params
+
+
+def evaluate_all(experiments: list, tables: list, floors: list[str]) -> pd.DataFrame:
+    """Every experiment's claims on its table, each judged against its trained floor where it has one."""
+    frames = [
+        evaluate_claims(dict(ex), pd.read_csv(table), p.scale, read_floor(Path(floor)) if floor else None)
+        for ex, table, floor in zip(experiments, tables, floors, strict=True)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+claims = evaluate_all(p.experiments, snakemake.input.tables, p.floors)
 if snakemake.input.draw2:  # robustness: the asserted claims again, on the second draw's runs
-    second = pd.concat(
-        [
-            evaluate_claims(dict(experiment), pd.read_csv(table), snakemake.params.scale)
-            for experiment, table in zip(snakemake.params.draw2, snakemake.input.draw2, strict=True)
-        ],
-        ignore_index=True,
-    )
+    second = evaluate_all(p.draw2, snakemake.input.draw2, p.draw2_floors)
     claims = with_second_draw(claims, second)
 atomic_write_bytes(Path(snakemake.output.csv), claims.to_csv(index=False).encode())
 claims_tex(Path(snakemake.output.csv), Path(snakemake.output.tex), snakemake.params.scale)
@@ -40,4 +43,4 @@ for row in claims.to_dict("records"):
                 row["id"], row["result"], asserted, shown, row["measured"])  # fmt: skip
 if failed:  # loud, but the build goes on: the report says what did not reproduce
     logging.warning("%d ASSERTED CLAIM(S) NOT REPRODUCED at scale %s: %s", len(failed),
-                    snakemake.params.scale, "; ".join(failed))  # fmt: skip
+                    p.scale, "; ".join(failed))  # fmt: skip

@@ -12,5 +12,13 @@ logging.basicConfig(
 )
 p = snakemake.params
 load(p.paper, p.plugin)  # the built-in repro.papers.<paper>, or the experiment's paper.plugin file
-make_figure(p.figure, Path(snakemake.input.table), Path(snakemake.output.pdf), paper=p.paper)
+# The experiment's trained floor (repro.baselines), when it has one: drawn as a reference line.
+floor = list(snakemake.input.get("floor", []))
+make_figure(
+    p.figure,
+    Path(snakemake.input.table),
+    Path(snakemake.output.pdf),
+    paper=p.paper,
+    floor_csv=Path(floor[0]) if floor else None,
+)
 logging.info("wrote %s", snakemake.output.pdf)

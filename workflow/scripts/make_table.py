@@ -12,5 +12,12 @@ logging.basicConfig(
 )
 p = snakemake.params
 load(p.paper, p.plugin)  # the built-in repro.papers.<paper>, or the experiment's paper.plugin file
-make_table(p.table, Path(snakemake.input.table), dict(p.experiment), Path(snakemake.output.tex))
+floor = list(snakemake.input.get("floor", []))  # the trained floor's row, when the experiment has one
+make_table(
+    p.table,
+    Path(snakemake.input.table),
+    dict(p.experiment),
+    Path(snakemake.output.tex),
+    floor_csv=Path(floor[0]) if floor else None,
+)
 logging.info("wrote %s", snakemake.output.tex)

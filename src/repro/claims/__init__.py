@@ -14,8 +14,16 @@ A claim in an experiment file::
 An arm (each side of a comparison) is a variant name or ``{where: {column: value, ...}, label: ...}``,
 selecting runs by config columns of the tidy table. Check kinds and their keys live in the registry
 (``CHECKS``); ``validate_claims`` checks a file against it and against the experiment's runs. Verdicts:
-reproduced, direction only, inconclusive, contradicted, not evaluable (``repro.claims.verdicts``); a claim
-is asserted only at the scales it names and reported elsewhere.
+reproduced, direction only, inconclusive, contradicted, not evaluable (``repro.claims.verdicts``, which
+states the rules exactly); a claim is asserted only at the scales it names and reported elsewhere.
+
+In brief, rules fixed before the results are seen, in the style of a pre-registered study: a directional
+claim is reproduced when its 95% interval over seeds lies above its margin in every seed's direction, and
+contradicted when the interval lies wholly below the margin (whatever its sign); an equivalence or
+location claim when the interval lies inside (contradicted: wholly outside) its range; a claim counted
+over k of n seeds or units by the exact Clopper-Pearson interval of k/n against 1/2; a non-inferiority
+claim (``dominates``) by an intersection-union test at every evaluation against a margin the experiment
+file fixes. Fewer than 3 seeds never reproduce or contradict anything (``MIN_SEEDS``).
 
 Modules: registry (kinds and keys), arms (selecting runs), stats (intervals), verdicts (rules), the
 checks by family (checks_means, checks_status, checks_curves, checks_sweeps), validate, evaluate.

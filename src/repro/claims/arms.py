@@ -139,3 +139,23 @@ def agreement(
         elif x_ok != y_ok and worse is not None:
             agree += (worse == "x") == (not x_ok)
     return agree, len(seeds)
+
+
+def named_variants(checks: Any, variants: Iterable[str]) -> set[str] | None:
+    """The variants that checks name (of ``variants``); None when an arm selects by ``where``.
+
+    A ``where`` selector (an arm, or a sweep check's filter) may match any run, so then every variant is in
+    play and the caller decides what that means.
+    """
+    known, named = set(variants), set()
+
+    def walk(node: Any) -> bool:  # False: a `where` selector
+        if isinstance(node, Mapping):
+            return "where" not in node and all(walk(v) for v in node.values())
+        if isinstance(node, list | tuple):
+            return all(walk(v) for v in node)
+        if isinstance(node, str) and node in known:
+            named.add(node)
+        return True
+
+    return named if walk(checks) else None

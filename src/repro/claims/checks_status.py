@@ -1,9 +1,11 @@
 """Checks on what runs did and where their values lie: diverges (run status) and bound (absolute limits).
 
 - diverges: the runs of each listed arm diverged (non-finite loss) in at least ``min_fraction`` of its
-  seeds, or with ``expect: false`` in none. A count, not an estimate: the verdict follows the count
-  (contradicted when no seed behaves as claimed), and the effect is the fraction diverged with its exact
-  (Clopper-Pearson) 95% interval beside it, for the reader.
+  seeds (default: all), or with ``expect: false`` in none. A count (``repro.claims.verdicts``, count
+  rule): k = the seeds that behaved as claimed (diverged; with ``expect: false``, did not), of the n
+  seeds run, with the exact Clopper-Pearson 95% interval of k/n. It holds when the required share is met
+  (k/n >= min_fraction; with ``expect: false``, k = n), and is judged against the reference share 1/2,
+  or against ``min_fraction`` where that is smaller (a claim about a minority of runs).
 - bound: each listed arm's mean over seeds lies within [min, max]. The effect is the distance of the mean
   inside the bound (negative: outside), with a one-sample t interval over seeds; every seed's value inside
   the bound is the seed agreement. A diverged seed has no value: it is named and does not agree.
@@ -20,8 +22,8 @@ import pandas as pd
 from repro.analysis import DIVERGED, as_spec, rows_where
 from repro.claims.arms import absence, diverged_seeds, parse_arm, seed_status, seed_values
 from repro.claims.registry import METRIC, Key, register
-from repro.claims.stats import Estimate, clopper_pearson, one_sample
-from repro.claims.verdicts import Comparison, Outcome, direction
+from repro.claims.stats import one_sample
+from repro.claims.verdicts import MAJORITY, Outcome, count, direction
 
 
 @register(
@@ -38,24 +40,11 @@ def check_diverges(check: Mapping[str, Any], table: pd.DataFrame) -> Outcome:
             return Outcome.not_evaluable(f"{arm.label}: {absence(table, None, arm)}")
         diverged = [int(s) for s, v in status.items() if v == DIVERGED]
         n, k = len(status), len(diverged)
-        fraction = k / n
-        holds = fraction >= need if expect else k == 0
-        agree = k if expect else n - k
-        low, high = clopper_pearson(k, n)
-        estimate = Estimate(fraction, low, high, np.nan, n, "Clopper-Pearson")
-        comparisons.append(
-            Comparison(
-                f"{arm.label} diverged",
-                estimate,
-                "count",
-                holds=holds,
-                agree=agree,
-                seeds=n,
-                require_agreement=False,
-                contradicted=agree == 0,
-                signed=False,
-            )
-        )
+        held = k if expect else n - k  # seeds that behaved as claimed
+        holds = k / n >= need if expect else k == 0
+        share = min(need, MAJORITY) if expect else MAJORITY
+        label = f"{arm.label} {'diverged' if expect else 'did not diverge'}"
+        comparisons.append(count(label, (held, n), n, holds, share=share))
         last = rows_where(table, arm.filters).groupby("seed")["step"].max()
         where = f" (at steps {', '.join(str(int(last[s])) for s in diverged)})" if diverged else ""
         parts.append(f"{arm.label} diverged in {k}/{n} seeds{where}")

@@ -18,7 +18,12 @@ left out of that point's mean, and does not count as agreeing.
 - crossover: the first axis value at which pair[0]'s series drops below pair[1]'s, interpolated between
   the two points around the sign change (``interpolate``: linear, log or none), lies in ``range``.
   Interval: the mean-curve crossover +- t * sd / sqrt(n) of the per-seed crossovers (in log space for
-  ``log``); contradicted when neither the mean curves nor any seed cross.
+  ``log``). When the mean curves never cross, a count (``repro.claims.verdicts``): k = the seeds that do
+  cross within ``range``, of every seed; it never holds, and reads contradicted when the Clopper-Pearson
+  upper bound of k/n is below 1/2 (e.g. 0 of 6 seeds) with at least 3 seeds, inconclusive otherwise.
+
+Every comparison here rests on its interval's seeds (``Estimate.n``: the fewest seeds of any paired
+point); fewer than 3 cap its verdict at direction only or inconclusive (``repro.claims.verdicts``).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from repro.analysis import COMPLETED, RUN_KEYS, as_spec, natural_key, per_run, r
 from repro.claims.arms import Arm, parse_arm, where_label
 from repro.claims.registry import BETTER, METRIC, Key, register
 from repro.claims.stats import Estimate, difference, t_critical
-from repro.claims.verdicts import Comparison, Outcome, direction, in_range
+from repro.claims.verdicts import Outcome, count, direction, in_range
 
 AXIS = Key("column", required=True, numeric=True)
 WHERE = Key("where")
@@ -271,15 +276,8 @@ def check_crossover(check: Mapping[str, Any], table: pd.DataFrame) -> Outcome:
     points = f"{a.label}: {_points(sa)}; {b.label}: {_points(sb)}"
     if math.isnan(value):
         crossed = int(per_seed.notna().sum())
-        comparison = Comparison(
-            label,
-            Estimate.exact(math.nan, "no crossover"),
-            "count",
-            holds=False,
-            agree=agree,
-            seeds=len(complete),
-            contradicted=len(seeds) > 0 and crossed == 0,
-        )
+        # The mean curves never cross: a count of the seeds that do cross in the range, of every seed.
+        comparison = count(label, (agree, len(complete)), len(complete), holds=False)
         return Outcome(
             _text(check, f"{points}; no crossover (in {crossed}/{len(seeds)} seeds)"), [comparison]
         )

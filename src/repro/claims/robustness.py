@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from repro.claims.arms import named_variants
 from repro.claims.verdicts import NOT_EVALUABLE, REPRODUCED
 
 KEYS = ["experiment", "id"]
@@ -27,22 +28,10 @@ ROBUSTNESS_COLUMNS = [*KEYS, "statement", "asserted", "first", "second", "robust
 def draw_variants(claims: list[Mapping[str, Any]], scale: str, variants: list[str]) -> list[str]:
     """The variants the claims asserted at ``scale`` compare (all of them if an arm selects by ``where``)."""
     asserted = [c for c in claims if scale in (c.get("assert_at") or [])]
-    named: set[str] = set()
-
-    def walk(node: Any) -> bool:  # False: a `where` selector, so any variant may be in play
-        if isinstance(node, Mapping):
-            return "where" not in node and all(walk(v) for v in node.values())
-        if isinstance(node, list | tuple):
-            return all(walk(v) for v in node)
-        if isinstance(node, str) and node in variants:
-            named.add(node)
-        return True
-
     if not asserted:
         return []
-    if not all(walk(c.get("checks") or []) for c in asserted):
-        return list(variants)
-    return [v for v in variants if v in named]
+    named = named_variants([c.get("checks") or [] for c in asserted], variants)
+    return list(variants) if named is None else [v for v in variants if v in named]
 
 
 def _verdicts(claims: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -100,7 +100,9 @@ class Estimate:
     low: float
     high: float
     sd: float  # of the per-seed differences (paired, one-sample) or the pooled sd of the two arms (Welch)
-    n: int  # pairs (paired), seeds (one-sample), or the smaller arm (Welch)
+    # The seeds behind it, which the 3-seed cap of repro.claims.verdicts reads: shared seeds (paired),
+    # seeds with a finite value (one-sample), the smaller arm (Welch), the seeds of a count.
+    n: int
     method: str
     paired: bool = True  # the half-width shrinks as 1/sqrt(n) (paired, one-sample) or sqrt(2/n) (Welch)
 

@@ -2,10 +2,11 @@
 
 ``validate_claims`` is called by ``repro.experiments.load_experiment`` for each experiment file. It
 refuses what would make a claim pass vacuously or never be evaluable: an unknown check kind or key (with
-the closest valid key), a value of the wrong type, a variant the experiment does not define, a selector
-or axis naming a config column that no run has or a value that no run takes. Whether a named variant
-runs at a given scale is not checked here: a claim about a variant left out at this scale is reported as
-not evaluable, with the reason.
+the closest valid key), a required key left out (e.g. a ``dominates`` check's non-inferiority margin,
+which is fixed at calibration, never picked from the data), a value of the wrong type, a variant the
+experiment does not define, a selector or axis naming a config column that no run has or a value that
+no run takes. Whether a named variant runs at a given scale is not checked here: a claim about a variant
+left out at this scale is reported as not evaluable, with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from repro.claims.arms import Arm
 from repro.claims.registry import CHECKS, CheckKind
 from repro.errors import ConfigError
 
-CLAIM_KEYS = {"id": str, "statement": str, "assert_at": list, "checks": list}
+CLAIM_KEYS = {
+    "id": str, "statement": str, "assert_at": list, "checks": list, "form_of": str, "not_asserted": dict,
+}  # fmt: skip
+OPTIONAL_CLAIM_KEYS = ("assert_at", "form_of", "not_asserted")  # repro.calibration checks the last two
 SCALES = ("smoke", "quick", "full")
 
 
@@ -55,7 +59,7 @@ def _check_claim_keys(claim: Any, where: str) -> None:
         if key not in CLAIM_KEYS:
             raise ConfigError(f"{where}: unknown key '{key}'; valid keys: {list(CLAIM_KEYS)}")
     for key, kind in CLAIM_KEYS.items():
-        if key != "assert_at" and key not in claim:
+        if key not in OPTIONAL_CLAIM_KEYS and key not in claim:
             raise ConfigError(f"{where}: key '{key}' is missing")
         if key in claim and not isinstance(claim[key], kind):
             raise ConfigError(f"{where}: key '{key}' must be a {kind.__name__}, got {claim[key]!r}")

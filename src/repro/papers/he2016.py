@@ -27,7 +27,7 @@ from repro.analysis import (
     status_counts,
     summarize,
 )
-from repro.figures.common import plot_band, plot_diverged, run_label, seed_matrix, thin
+from repro.figures.common import draw_floor, plot_band, plot_diverged, run_label, seed_matrix, thin
 from repro.figures.style import (
     ONE_COLUMN,
     TEST_STYLE,
@@ -40,6 +40,7 @@ from repro.figures.style import (
     thousands_axis,
 )
 from repro.papers import register, variant_configs
+from repro.report.floor import floor_cell, floor_row, has_floor
 from repro.report.latex import fmt_number, fmt_params, latex_escape, write_text
 from repro.report.macros import mean_sd_text
 
@@ -86,7 +87,10 @@ def _depth_colors(info: pd.DataFrame) -> dict:
 
 @PAPER.figure("he2016_training_curves")
 def training_curves(table: pd.DataFrame, out_pdf: Path) -> None:
-    """Fig. 6 analog: train (dashed) and test (solid) error against iterations; plain left, ResNet right."""
+    """Fig. 6 analog: train (dashed) and test (solid) error against iterations; plain left, ResNet right.
+
+    The trained floor, when the table carries one, is a grey dashed line at its test error in each panel.
+    """
     info = variant_info(table)  # without the experiment file: the nets that ran
     counts = status_counts(table)
     colors = _depth_colors(info)
@@ -115,6 +119,8 @@ def training_curves(table: pd.DataFrame, out_pdf: Path) -> None:
         if not drawn:
             no_runs(ax)
             continue
+        # The floor of the training set these nets share; its level counts in the y-range below.
+        tops += draw_floor(ax, table, variants=variants)
         ax.set_xlabel("iterations")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
         if table["step"].max() >= 2000:
@@ -209,7 +215,8 @@ def table6(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path, ke
 
     Rows are every variant that ran plus every net the paper tabulates; nets the paper does not tabulate
     (the plain nets) get '--' in its column. Parameter counts: ours from model.params, the paper's from
-    reference['params'] when given. A blank line separates plain nets from ResNets.
+    reference['params'] when given. A blank line separates plain nets from ResNets. The trained floor,
+    when the table carries one, is the last row.
     """
     reference = experiment.get("reference") or {}
     paper = reference.get(key) or {}
@@ -248,5 +255,7 @@ def table6(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path, ke
             fmt_number(reimpl_numbers.get(variant)),
         ]
         lines.append(" & ".join(cells) + r" \\")
+    if has_floor(table):
+        lines += floor_row(["", "", floor_cell(table, list(counts.index) or None), "--", "--"])
     lines += [r"\bottomrule", r"\end{tabular}"]
     return write_text(Path(out_tex), "\n".join(lines) + "\n")

@@ -6,7 +6,8 @@ batch over the emulated workers, which the BN runs' norm spec states (``model.no
 and IN runs share those total batches, so one worker count holds for the whole experiment.
 
 Every number is a run's median test error over its last ``LAST_K`` evaluations, as the paper reports the
-median over its last 5 epochs.
+median over its last 5 epochs. The trained floor (a linear classifier on the same training images,
+repro.baselines), when the table carries one, is a grey dashed line in the figures and a row in the tables.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from repro.analysis import COMPLETED, curves, per_run, runs, status_counts, summarize
-from repro.figures.common import plot_band, run_label, thin
+from repro.figures.common import FLOOR_LABEL, FLOOR_STYLE, draw_floor, plot_band, run_label, thin
 from repro.figures.style import (
     ONE_COLUMN,
     PALETTE,
@@ -33,6 +35,7 @@ from repro.figures.style import (
     save_figure,
 )
 from repro.papers import register, variant_configs
+from repro.report.floor import floor_cell, floor_row, has_floor
 from repro.report.latex import fmt_number, write_text
 from repro.report.macros import mean_sd_text
 
@@ -159,14 +162,17 @@ def batch_size_figure(table: pd.DataFrame, out_pdf: Path) -> None:
     info = default_runs(run_info(table))
     values = test_errors(table)
     fig, ax = new_figure(ONE_COLUMN, 2.6, 1, 1)
-    drawn = _batch_panel(ax, info, values, status_counts(table))
+    drawn = _batch_panel(ax, info, values, status_counts(table), table)
     if not drawn:
         no_runs(ax)
     save_figure(fig, out_pdf)
 
 
-def _batch_panel(ax: Axes, info: pd.DataFrame, values: pd.DataFrame, counts: pd.DataFrame) -> bool:
-    """Mean over seeds with a min-max bar and each seed as a dot, per norm, against images per worker."""
+def _batch_panel(
+    ax: Axes, info: pd.DataFrame, values: pd.DataFrame, counts: pd.DataFrame, table: pd.DataFrame
+) -> bool:
+    """Mean over seeds with a min-max bar and each seed as a dot, per norm, against images per worker;
+    the trained floor attached to ``table`` (every batch size trains on the same images) as a line."""
     drawn = False
     ok = values[values["status"] == COMPLETED]
     ticks: set[int] = set()
@@ -202,6 +208,7 @@ def _batch_panel(ax: Axes, info: pd.DataFrame, values: pd.DataFrame, counts: pd.
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticklabels([str(t) for t in sorted(ticks)])
         ax.invert_xaxis()  # the paper's Fig. 1 runs from 32 images per worker down to 2
+        draw_floor(ax, table, variants=list(info.index))
         ax.set_xlabel("images per worker")
         ax.set_ylabel(f"test error (%), median of last {LAST_K}")
         ax.grid(True, alpha=0.5)
@@ -239,6 +246,8 @@ def norm_curves(table: pd.DataFrame, out_pdf: Path) -> None:
         if not drawn:
             no_runs(ax)
             continue
+        if split == "test" and draw_floor(ax, table, variants=list(arms.index)):
+            handles[FLOOR_LABEL] = Line2D([], [], **FLOOR_STYLE)
         ax.set_xlabel("epochs")
         ax.set_ylabel("error (%)")
         ax.set_ylim(bottom=0)
@@ -272,7 +281,8 @@ def _header(columns: int) -> list[str]:
 
 @PAPER.table("wu2018_table1")
 def table1(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) -> Path:
-    """Table 1 analog: test and final training error of BN, GN, LN, IN at the largest batch per worker."""
+    """Table 1 analog: test and final training error of BN, GN, LN, IN at the largest batch per worker,
+    and the trained floor's, when the table carries one."""
     info = default_runs(run_info(table, experiment))
     largest = info["per_worker"].max()
     test = summarize(test_errors(table))
@@ -288,6 +298,9 @@ def table1(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
         variant = variants[0] if len(variants) else None
         cells = [norm, _cell(test, variant), _cell(train, variant), fmt_number(paper.get(norm.lower()), 1)]
         lines.append(" & ".join(cells) + r" \\")
+    if has_floor(table):
+        ran = list(info.index)
+        lines += floor_row([floor_cell(table, ran), floor_cell(table, ran, "train_error"), "--"])
     lines += [r"\bottomrule", r"\end{tabular}"]
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
 
@@ -314,6 +327,8 @@ def table2(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     lines.append(r"GN $-$ BN, ours & " + " & ".join(gaps) + r" \\")
     seeds = [_seeds_text(summary, arms["BN"].get(b), arms["GN"].get(b)) for b in sizes]
     lines.append(r"Seeds (BN, GN), ours & " + " & ".join(seeds) + r" \\")
+    if has_floor(table):  # per column: the floor of the images that column's runs train on
+        lines += floor_row([floor_cell(table, [arms["BN"].get(b), arms["GN"].get(b)]) for b in sizes])
     lines.append(r"\addlinespace")
     for norm in ("BN", "GN"):
         numbers = paper.get(norm.lower()) or {}
@@ -370,7 +385,8 @@ def _signed(value: float, decimals: int) -> str:
 
 @PAPER.table("wu2018_table3")
 def table3(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) -> Path:
-    """Table 3 analog: GN's test error over the number of groups and over channels per group (LN, IN ends)."""
+    """Table 3 analog: GN's test error over the number of groups and over channels per group (LN, IN ends),
+    and the trained floor's, when the table carries one."""
     info = run_info(table, experiment)
     largest = info["per_worker"].max()
     at = info[info["per_worker"] == largest]
@@ -391,6 +407,8 @@ def table3(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
         ref = fmt_number((reference.get("table3_channels") or {}).get(size), 1)
         text = f"{size} per group{' (IN)' if size == 1 else ''}"
         lines.append(f"channels & {text} & {_cell(summary, variant)} & {ref}" + r" \\")
+    if has_floor(table):
+        lines += floor_row(["", floor_cell(table, [*groups.values(), *sizes.values()]), "--"])
     lines += [r"\bottomrule", r"\end{tabular}"]
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from repro.claims.floor import UNDER_TRAINED
 from repro.claims.verdicts import REPRODUCED
 from repro.report.latex import latex_escape, write_text
 
@@ -22,14 +23,28 @@ DEFAULT_CLAIMS_CAPTION = (
     "scale; claims not asserted are reported only."
 )
 DEFAULT_VERDICT_NOTE = (
-    r"\textit{Verdicts.} \emph{reproduced}: the direction holds in every seed and the 95\% interval of the "
-    r"effect clears the margin (for a tolerance or a range: lies inside it); \emph{direction only}: the "
-    r"means agree with the claim but the interval or a seed does not; \emph{contradicted}: the interval "
-    r"lies wholly on the wrong side; \emph{inconclusive}: neither; \emph{not evaluable}: an arm was not run "
-    r"at this scale or only diverged. A claim takes its weakest check's verdict. \textit{Evidence}: the "
-    r"deciding comparison's effect in the metric's units, its 95\% interval over seeds (paired $t$ by seed; "
-    r"Welch $t$ where the arms share fewer than two seeds), the seeds in which its direction holds, and, "
-    r"for a result within the noise, about how many seeds would resolve it at the observed spread."
+    r"\textit{Verdicts} (rules fixed before the verdict runs). \emph{reproduced}: with at least 3 seeds, the "
+    r"95\% interval of the effect over seeds lies wholly above the claim's margin and the direction holds in "
+    r"every seed (for a tolerance or a range: the interval lies inside it; for ``at least as good at every "
+    r"evaluation'': at each evaluation the interval of the lead lies above $-$margin, a non-inferiority "
+    r"margin fixed at calibration, and the final lead's above 0); \emph{contradicted}: with at least 3 "
+    r"seeds, the interval lies wholly on the wrong side of the margin (so an effect in the claimed direction "
+    r"but clearly smaller than the claimed size is contradicted), or for a range wholly outside it; "
+    r"\emph{direction only}: the means agree with the claim but the interval or a seed does not; "
+    r"\emph{inconclusive}: neither; \emph{not evaluable}: an arm was not run at this scale or only "
+    r"diverged; \emph{not evaluable: under-trained}: the network a classification claim says is better "
+    r"ends with a test error no lower than a linear classifier's trained on the same images (the floor). A "
+    r"claim that counts $k$ of $n$ seeds or units (divergence, steps to a target, a range smaller in every "
+    r"unit of every seed, a crossover that never happens) is judged by the exact Clopper--Pearson 95\% "
+    r"interval of $k/n$: reproduced when the claim holds and the lower bound exceeds $1/2$, contradicted "
+    r"when the upper bound is below $1/2$; a count of seeds thus needs 6 to settle either way (3 of 3 gives "
+    r"$[0.29, 1]$). Fewer than 3 seeds never read reproduced or contradicted. A claim takes its weakest "
+    r"check's verdict. \textit{Seeds}: the verdict seeds the claim was judged on, and the calibration "
+    r"seeds its scale's budget, margins and asserted claims were chosen on (never the same). "
+    r"\textit{Evidence}: the deciding comparison's effect in the metric's units with its 95\% interval over "
+    r"seeds (paired $t$ by seed; Welch $t$ where the arms share fewer than two seeds), the seeds in which "
+    r"its direction holds, and, for a result within the noise, about how many seeds would resolve it; for a "
+    r"count, ``held in $k/n$'' with its interval. \textit{Measured} starts with the floor where one applies."
 )
 SECOND_DRAW_NOTE = (
     r"\textit{Second draw} (the robustness option): each claim asserted at this scale was checked again on "
@@ -37,10 +52,12 @@ SECOND_DRAW_NOTE = (
     r"draw only."
 )
 COLUMN_SPEC = (
-    r"@{}l >{\raggedright\arraybackslash}p{3.6cm} c >{\raggedright\arraybackslash}p{1.7cm} "
-    r">{\raggedright\arraybackslash}p{2.4cm} >{\raggedright\arraybackslash}p{4.3cm}@{}"
+    r"@{}l >{\raggedright\arraybackslash}p{3.3cm} c >{\raggedright\arraybackslash}p{1.7cm} "
+    r">{\raggedright\arraybackslash}p{1.6cm} >{\raggedright\arraybackslash}p{2.3cm} "
+    r">{\raggedright\arraybackslash}p{3.6cm}@{}"
 )
-HEAD = r"ID & Statement & Asserted & Result & Evidence & Measured \\"
+HEAD = r"ID & Statement & Asserted & Result & Seeds & Evidence & Measured \\"
+NCOLUMNS = 7
 
 
 def _yes_no(value: object) -> str:
@@ -78,7 +95,9 @@ def claims_tex(claims_csv: Path, out_tex: Path, scale: str = "this") -> Path:
             if paper is not None:
                 lines.append(r"\addlinespace")
             paper = row["paper"]
-            lines.append(f"\\multicolumn{{6}}{{@{{}}l}}{{\\textbf{{{latex_escape(_text(paper))}}}}} \\\\")
+            lines.append(
+                f"\\multicolumn{{{NCOLUMNS}}}{{@{{}}l}}{{\\textbf{{{latex_escape(_text(paper))}}}}} \\\\"
+            )
         result = latex_escape(_text(row["result"]))
         if _text(row.get("second_draw")):  # robustness: the verdict on the second, independent draw
             mark = r" $\dagger$" if _text(row.get("draw_flag")) else ""
@@ -88,14 +107,49 @@ def claims_tex(claims_csv: Path, out_tex: Path, scale: str = "this") -> Path:
             latex_escape(_text(row["statement"])),
             _yes_no(row["asserted"]),
             result,
+            seeds_cell(row),
             latex_escape(_text(row.get("evidence"))),
-            latex_escape(_text(row["measured"])),
+            measured_cell(row),
         ]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\end{longtable}}", r"\par\noindent{\footnotesize\claimsVerdictNote\par}"]
     if "second_draw" in claims:
         lines.append(r"\par\noindent{\footnotesize " + SECOND_DRAW_NOTE + r"\par}")
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
+
+
+def seeds_cell(row: dict) -> str:
+    """'verdict 300-303 \\newline calibration 0-3, 20-25' (either part left out when it has none)."""
+    parts = []
+    if _text(row.get("verdict_seeds")):
+        parts.append(f"verdict {latex_escape(_text(row['verdict_seeds']))}")
+    if _text(row.get("calibration_seeds")):
+        parts.append(f"calibration {latex_escape(_text(row['calibration_seeds']))}")
+    return r"\newline ".join(parts)
+
+
+def unreproduced_reason(row: dict) -> str:
+    """Why a claim that did not read reproduced was (or was not) expected to, in the report's words."""
+    scales = [s for s in _text(row.get("asserted_at")).split(",") if s]
+    because, note = _text(row.get("unasserted_because")), _text(row.get("unasserted_note")).strip()
+    note = f": {latex_escape(note.rstrip('.'))}" if note else ""
+    if _yes_no(row["asserted"]) == "yes":
+        return "asserted at this scale, so not expected: a shortfall of this build"
+    if because == "calibration":
+        return f"did not hold in calibration{note}"
+    if because == "protocol":
+        return f"expected: this scale's protocol cannot test it{note}"
+    if because == "uncalibrated":
+        return f"reported only: calibration did not measure it at this scale{note}"
+    form_of = _text(row.get("form_of"))
+    if scales:
+        named = " and ".join(scales) + (" scales" if len(scales) > 1 else " scale")
+        return f"expected: asserted only at {named}, beyond this scale's budget"
+    if form_of:
+        return (
+            f"reported beside {latex_escape(form_of)}, of which it is a narrower form; asserted at no scale"
+        )
+    return "expected: reported for comparison, asserted at no scale"
 
 
 def shortfall_paragraph(claims: pd.DataFrame, paper: str, scale: str) -> str:
@@ -107,23 +161,40 @@ def shortfall_paragraph(claims: pd.DataFrame, paper: str, scale: str) -> str:
         return head + every + _one_draw_only(claims, paper)
     items = []
     for row in rows:
-        scales = [s for s in _text(row.get("asserted_at")).split(",") if s]
-        if _yes_no(row["asserted"]) == "yes":
-            why = "asserted at this scale, so not expected: a shortfall of this build"
-        elif scales:
-            named = " and ".join(scales) + (" scales" if len(scales) > 1 else " scale")
-            why = f"expected: asserted only at {named}, beyond this scale's budget"
-        else:
-            why = "expected: reported for comparison, asserted at no scale"
-        items.append(f"{latex_escape(_text(row['id']))} ({latex_escape(_text(row['result']))}; {why})")
+        why = unreproduced_reason(row)
+        floor = f"; {latex_escape(_text(row.get('floor')))}" if _text(row.get("floor")) else ""
+        shown = latex_escape(_text(row["result"])) + (floor if _text(row["result"]) == UNDER_TRAINED else "")
+        items.append(f"{latex_escape(_text(row['id']))} ({shown}; {why})")
     checked = int((claims["paper"] == paper).sum())
     return (
         f"{head} Of this paper's {checked} claims checked at {scale} scale, {len(rows)} did not read "
         + r"\emph{reproduced} (Table~\ref{tab:claims} gives the evidence): "
         + "; ".join(items)
         + "."
+        + _under_trained(rows)
         + _one_draw_only(claims, paper)
     )
+
+
+def _under_trained(rows: list[dict]) -> str:
+    """' 2 claims are not evaluable: ... no better than a linear classifier ...' or ''."""
+    under = [r for r in rows if _text(r["result"]) == UNDER_TRAINED]
+    if not under:
+        return ""
+    asserted = sum(_yes_no(r["asserted"]) == "yes" for r in under)
+    return (
+        f" {len(under)} of these ({asserted} asserted at this scale) could not be judged at all: the network "
+        "each claims is better ended with a test error no lower than a linear classifier's on the same "
+        "training images, so the comparison says nothing about what trained deep networks do."
+    )
+
+
+def measured_cell(row: dict) -> str:
+    """The measured text, led by the floor (the favoured arm's error beside the linear classifier's)."""
+    measured, floor = _text(row["measured"]), _text(row.get("floor"))
+    if floor and floor not in measured:
+        measured = f"floor: {floor}; {measured}"
+    return latex_escape(measured)
 
 
 def _one_draw_only(claims: pd.DataFrame, paper: str) -> str:

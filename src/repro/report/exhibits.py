@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from repro.analysis import RUN_KEYS, select
+from repro.baselines.floor import attach_floor, read_floor
 from repro.papers import find, table_function, variant_labels
 from repro.report.macros import write_macros
 from repro.report.setup import setup_table_tex
@@ -25,14 +26,23 @@ def _paper_key(experiment: Mapping[str, Any]) -> str | None:
     return (experiment.get("paper") or {}).get("key")
 
 
-def make_table(name: str, table_csv: Path, experiment: Mapping[str, Any], out_tex: Path) -> Path:
+def make_table(
+    name: str,
+    table_csv: Path,
+    experiment: Mapping[str, Any],
+    out_tex: Path,
+    floor_csv: Path | None = None,
+) -> Path:
     """Write the table ``name`` of the experiment's paper from a tidy table and the parsed experiment file.
 
     The paper's plug-in must be loaded (built-ins are imported here; an external one by the caller, with
-    :func:`repro.papers.load`). An unknown name lists the paper's valid tables.
+    :func:`repro.papers.load`). An unknown name lists the paper's valid tables. ``floor_csv``, the
+    experiment's trained floor, rides on the table as ``table.attrs['linear_floor']``.
     """
     function = table_function(name, _paper_key(experiment))
-    return function(read_table(table_csv), experiment, Path(out_tex))
+    table = read_table(table_csv)
+    attach_floor(table, read_floor(Path(floor_csv)) if floor_csv else None)
+    return function(table, experiment, Path(out_tex))
 
 
 def experiment_parts(

@@ -11,6 +11,7 @@ import pandas as pd
 
 from repro.analysis import RUN_KEYS, curves, first_step_reaching, per_run, runs, status_counts, summarize
 from repro.papers.ioffe2015 import PAPER
+from repro.report.floor import floor_cell, floor_row, has_floor
 from repro.report.latex import fmt_int, fmt_number, latex_escape, write_text
 from repro.report.macros import mean_sd_text
 
@@ -64,6 +65,8 @@ def fig3_tex(table: pd.DataFrame, reference: Mapping, out_tex: Path, baseline: s
 
     Arms are the reference's ``fig3`` keys in order, then any other variant that ran. A diverged run is
     named in its cells and never averaged in; an arm none of whose runs completed shows 'diverged (k/n)'.
+    The trained floor (a linear classifier on the same images), when the table carries one, is the last
+    row, with its test accuracy.
     """
     paper = (reference or {}).get("fig3") or {}
     counts = status_counts(table) if not table.empty else pd.DataFrame()
@@ -104,5 +107,7 @@ def fig3_tex(table: pd.DataFrame, reference: Mapping, out_tex: Path, baseline: s
             _paper_accuracy(entry) if entry else "",
         ]
         lines.append(" & ".join(cells) + r" \\")
+    if has_floor(table):
+        lines += floor_row(["", "--", floor_cell(table, ran or None, accuracy=True), "", ""])
     lines += [r"\bottomrule", r"\end{tabular}"]
     return write_text(Path(out_tex), "\n".join(lines) + "\n")

@@ -1,6 +1,7 @@
 """Ioffe & Szegedy 2015 figures: Fig. 1(a) accuracy, its lr/init sensitivity, Fig. 1(b, c) percentiles, proxy.
 
-Test accuracy is 100 minus the logged test error.
+Test accuracy is 100 minus the logged test error. The accuracy figures draw the trained floor (a linear
+classifier on the same training images, repro.baselines), when the table carries one, as a grey dashed line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from repro.analysis import COMPLETED, DIVERGED, curves, select, status_counts
-from repro.figures.common import plot_band, plot_diverged, run_label, thin
+from repro.figures.common import draw_floor, plot_band, plot_diverged, run_label, thin
 from repro.figures.style import (
     BAND_ALPHA,
     ONE_COLUMN,
@@ -68,6 +69,7 @@ def mnist_accuracy(table: pd.DataFrame, out_pdf: Path) -> None:
     if table.empty or not accuracy_panel(ax, table, list(MAIN), PAIR_COLORS):
         no_runs(ax)
     else:
+        draw_floor(ax, table, accuracy=True, variants=list(MAIN))
         _steps_axis(ax, table)
         ax.set_ylabel("test accuracy (%)")
         ax.legend(loc="lower right")
@@ -209,6 +211,7 @@ def ablation_curves(table: pd.DataFrame, out_pdf: Path) -> None:
     if table.empty or not accuracy_panel(ax, table, variants + others, colors):
         no_runs(ax)
     else:
+        draw_floor(ax, table, accuracy=True, variants=variants + others)
         _steps_axis(ax, table)
         ax.set_ylabel("test accuracy (%)")
         ax.set_ylim(0, 100)

@@ -1,7 +1,8 @@
 """Santurkar et al. 2018 figures: accuracy (Fig. 1/2), activations (Fig. 2 right), ICS (Fig. 3), landscape
 (Fig. 4 for the VGG, Fig. 10 for the deep linear net), l_p normalisation (Fig. 5). Lines are means over
 completed seeds, bands min-max over seeds (or, for the landscape, the band over eta of the mean over
-seeds); n in the legends.
+seeds); n in the legends. The VGG accuracy figures draw the trained floor (a linear classifier on the
+same training images, repro.baselines), when the table carries one, as a grey dashed line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from repro.analysis import COMPLETED, curves, select, status_counts
-from repro.figures.common import plot_band, run_label
+from repro.figures.common import draw_floor, plot_band, run_label
 from repro.figures.style import (
     BAND_ALPHA,
     PALETTE,
@@ -73,6 +74,7 @@ def vgg_accuracy(table: pd.DataFrame, out_pdf: Path) -> None:
         if table.empty or not accuracy_panel(ax, table, variants):
             no_runs(ax)
             continue
+        draw_floor(ax, table, accuracy=True, variants=variants)
         ax.set_xlabel("training steps")
         ax.grid(True, alpha=0.5)
         ax.legend(loc="lower right")
@@ -237,6 +239,8 @@ def lp_panels(
             # l2 is BN up to eps, so its line would hide BN's: draw it dashed on top.
             style = {**TEST_STYLE, "linestyle": "--"} if variant == "lp2" else TEST_STYLE
             plot_band(ax, matrix, COLORS.get(variant, "0.3"), style, label)
+        if spec.get("metric") == "error" and spec.get("split") == "test":
+            draw_floor(ax, table, accuracy=True, variants=present)  # the floor's test accuracy
         if log:
             ax.set_yscale("log")
         _step_axis(ax)

@@ -1,4 +1,8 @@
-"""Srivastava et al. 2014 figures from the tidy tables: Fig. 4 (curves), Fig. 9 (rate), 10 (size), 11 (MC)."""
+"""Srivastava et al. 2014 figures from the tidy tables: Fig. 4 (curves), Fig. 9 (rate), 10 (size), 11 (MC).
+
+Each draws the trained floor (a linear classifier on the same training images, repro.baselines), when the
+table carries one, as a grey dashed line at its test error; Fig. 10 draws it at each training-set size.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import ScalarFormatter
 
 from repro.analysis import COMPLETED, curves, per_run, select, sorted_variants, status_counts
-from repro.figures.common import plot_band, run_label, thin
+from repro.figures.common import draw_floor, plot_band, run_label, thin
 from repro.figures.style import (
     ONE_COLUMN,
     PALETTE,
@@ -58,6 +62,7 @@ def fig4(table: pd.DataFrame, out_pdf: Path) -> None:
     if not drawn:
         no_runs(ax)
     else:
+        draw_floor(ax, table, variants=list(configs))
         ax.set_xlabel("number of weight updates")
         ax.set_ylabel("test error (%)")
         if table["step"].max() >= 2000:
@@ -100,6 +105,8 @@ def _rate_figure(table: pd.DataFrame, out_pdf: Path, title: str) -> None:
         (TRAIN_ERROR, PALETTE[1], TRAIN_STYLE, "training error"),
     ):
         drawn |= draw_points(ax, axis_points(table, metric, "model.keep_hidden"), color, style, name)
+    if drawn:
+        draw_floor(ax, table)
     ax.set_title(title)
     _finish(ax, drawn, "probability of retaining a hidden unit (p)", "error (%)", log_x=False)
     save_figure(fig, out_pdf)
@@ -129,6 +136,8 @@ def fig10(table: pd.DataFrame, out_pdf: Path) -> None:
         for dropped, color, style, name in ((False, PALETTE[1], PLAIN_STYLE, "no dropout"),
                                             (True, PALETTE[0], DROP_STYLE, "dropout")):  # fmt: skip
             drawn |= draw_points(ax, points[points["dropped"] == dropped], color, style, name)
+    if drawn:  # one training set per size: the floor at each size the runs trained on
+        draw_floor(ax, table, by="train_subset")
     _finish(ax, drawn, "training-set size (images)", "test error (%)", log_x=True)
     save_figure(fig, out_pdf)
 
@@ -156,6 +165,9 @@ def fig11(table: pd.DataFrame, out_pdf: Path) -> None:
                 scaled.mean(), color=color, linestyle="--", linewidth=1.0, label=f"weight scaling, {label}"
             )
             drawn = True
+    if drawn:
+        # Far above the k-curves, whose differences are tenths of a point: a note, not a stretched axis.
+        draw_floor(ax, table, variants=sorted(set(rows["variant"])), note_off_axis=True)
     _finish(ax, drawn, "number of sampled nets averaged (k)", "test error (%)", log_x=True)
     save_figure(fig, out_pdf)
 

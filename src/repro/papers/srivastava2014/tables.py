@@ -1,7 +1,9 @@
 """Srivastava et al. 2014 tables: ours (final test error, mean +- sd over seeds) beside the paper's numbers.
 
 Each table's rows are the paper's models named in the experiment's ``reference`` block (variant ->
-number), then any other variant that ran; a model this scale did not run reads 'not run'.
+number), then any other variant that ran; a model this scale did not run reads 'not run'. The trained
+floor (a linear classifier on the same training images, repro.baselines), when the table carries one, is
+the last row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from repro.analysis import final_values, sorted_variants, status_counts, summarize
 from repro.papers import variant_labels
 from repro.papers.srivastava2014 import PAPER
+from repro.report.floor import floor_cell, floor_row, has_floor
 from repro.report.latex import fmt_number, latex_escape, write_text
 from repro.report.macros import mean_sd_text
 
@@ -42,6 +45,8 @@ def error_table(
         number = paper.get(variant)
         cells = [latex_escape(labels.get(variant, variant)), ours, fmt_number(number) if number else "--"]
         lines.append(" & ".join(cells) + r" \\")
+    if has_floor(table):
+        lines += floor_row([floor_cell(table, list(counts.index) or None), "--"])
     lines += [r"\bottomrule", r"\end{tabular}"]
     return write_text(Path(out_tex), "\n".join(lines) + "\n")
 
