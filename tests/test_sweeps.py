@@ -223,7 +223,9 @@ def test_reported_only_arms_may_run_fewer_seeds(tmp_path: Path) -> None:
              "checks": [{"kind": "pairwise_less", "pairs": [["a", "b"]], "margin": 0.0,
                          "metric": {"split": "test", "metric": "error", "reduce": "final"}}]}  # fmt: skip
     variants = {"a": {}, "b": {"model": {"hidden": [16]}}, "c": {"model": {"hidden": [4]}}}
-    scales = {"quick": {"seeds": [0, 1, 2], "reported_seeds": [0]}, "smoke": {"seeds": [0, 1]}}
+    calibration = {"seeds": [7], "subset_seed": 0, "command": "c", "found": "f", "decided": "d"}
+    scales = {"quick": {"seeds": [0, 1, 2], "reported_seeds": [0], "calibration": calibration},
+              "smoke": {"seeds": [0, 1]}}  # fmt: skip
     path = write_experiment(tmp_path, variants=variants, scales=scales, claims=[claim])
     experiment = load_experiment(path)
     quick = {(r.variant, r.seed) for r in expand_runs(experiment, "quick")}
@@ -231,6 +233,7 @@ def test_reported_only_arms_may_run_fewer_seeds(tmp_path: Path) -> None:
     # Without reported_seeds (or with no claim asserted at the scale and none given), every arm runs all.
     assert len(expand_runs(experiment, "smoke")) == 6
     bad = write_experiment(tmp_path, name="bad", variants=variants, claims=[claim],
-                           scales={"quick": {"seeds": [0, 1], "reported_seeds": [5]}})  # fmt: skip
+                           scales={"quick": {"seeds": [0, 1], "reported_seeds": [5],
+                                             "calibration": calibration}})  # fmt: skip
     with pytest.raises(ConfigError, match=r"quick.reported_seeds \[5\] in .*bad.yaml must be a subset"):
         load_experiment(bad)
