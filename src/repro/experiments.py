@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from repro.calibration import check_calibration
+from repro.calibration import check_calibration, scale_seeds
 from repro.config import ConfigError, RunConfig, deep_merge, run_config_from_dict
 from repro.derived import resolve_derived
 from repro.sweeps import NAME_PATTERN, expand_grid
@@ -43,7 +43,7 @@ class Experiment:
 
     def seeds(self, scale: str) -> list[int]:
         """Seeds that run at ``scale`` (every seed of the variants that its asserted claims compare)."""
-        return list(self.scale(scale).get("seeds") or self.raw.get("seeds") or [0])
+        return scale_seeds(self.raw, scale)
 
     def asserted_variants(self, scale: str) -> list[str]:
         """The variants the claims asserted at ``scale`` compare (all of them if one selects by ``where``)."""
