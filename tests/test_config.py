@@ -79,7 +79,14 @@ def test_resolution_order_and_substitution() -> None:
     cfg = resolve_run(experiment, "plain56", 2, "quick", workflow, parse_overrides(["train.steps=7"]))
     assert (cfg.model["depth"], cfg.model["residual"], cfg.model["width"]) == (56, False, 8)  # variant, scale
     assert cfg.train.steps == 7  # command-line override wins
-    assert (cfg.data.requested, cfg.data.name, cfg.data.pad) == ("cifar10", "fashion_mnist", 2)
+    # The quick scale trains on 14x14 images: its own dataset override gives the proportionate pad of 1.
+    assert (cfg.data.requested, cfg.data.name, cfg.data.pad, cfg.data.downsample) == (
+        "cifar10",
+        "fashion_mnist",
+        1,
+        2,
+    )
+    assert resolve_run(experiment, "plain56", 2, "full", workflow).data.pad == 2  # 28x28: the file's override
     assert cfg.seed == 2 and cfg.scale == "quick"
     plain = resolve_run(experiment, "resnet110", 0, "full", WORKFLOW)
     assert plain.schedule.warmup_lr == 0.01 and plain.data.name == "cifar10" and plain.data.pad == 4
@@ -101,3 +108,29 @@ def test_workflow_config_files_with_a_key_given_twice_are_refused(tmp_path: Path
     bad.write_text("scale: smoke\ndata:\n  root: a\n  root: b\n")
     with pytest.raises(ConfigError, match=r"key 'root' is given twice .*site\.yaml \(line 4\)"):
         check_config_files([good, bad])
+
+
+def test_a_scales_dataset_overrides_apply_after_the_files(tmp_path: Path) -> None:
+    """He et al.'s pad of 2 for 28x28 images becomes 1 at a scale that trains on 14x14 (data.downsample 2)."""
+    raw = {
+        "name": "toy",
+        "paper": {"key": "toy", "citation": "Toy 2020"},
+        "claims": [],
+        "base": {"data": {"name": "cifar10", "pad": 4}, "train": {"steps": 10}},
+        "variants": {"a": {}},
+        "seeds": [0],
+        "dataset_overrides": {"fashion_mnist": {"data": {"pad": 2}}},
+        "scales": {
+            "smoke": {"reason": "small images", "base": {"data": {"downsample": 2}},
+                      "dataset_overrides": {"fashion_mnist": {"data": {"pad": 1}}}},
+            "quick": {"reason": "as stored"},
+        },
+    }  # fmt: skip
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    experiment = load_experiment(path)
+    substituted = {"data": {"substitutions": {"cifar10": "fashion_mnist"}}}
+    small = resolve_run(experiment, "a", 0, "smoke", substituted)
+    assert (small.data.pad, small.data.downsample) == (1, 2)
+    assert resolve_run(experiment, "a", 0, "quick", substituted).data.pad == 2
+    assert resolve_run(experiment, "a", 0, "smoke", {}).data.pad == 4  # CIFAR-10 itself: no override applies

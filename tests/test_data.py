@@ -32,11 +32,13 @@ from repro.data import (
     load_tensors,
     parse_idx,
     per_pixel_mean,
+    prepare_data,
     read_cifar_batch,
     read_idx,
     split_validation,
     take_subset,
 )
+from repro.errors import ConfigError
 from repro.registry import Registry
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -388,6 +390,38 @@ def test_take_subset_balanced_deterministic_nested() -> None:
     small = set(take_subset(x, y, 20, seed=3)[0].flatten().tolist())
     assert small <= set(xs.flatten().tolist())
     assert take_subset(x, y, None, seed=0)[0] is x
+
+
+def test_downsample_averages_blocks_and_updates_the_size() -> None:
+    from repro.data.tensors import downsample
+
+    ds = make_ds()
+    train, test = ds.train_x.clone(), ds.test_x.clone()
+    small = downsample(ds, 2)
+    assert small.size == 2 and small.train_x.shape == (100, 1, 2, 2) and small.test_x.shape == (10, 1, 2, 2)
+    # Each output pixel is the mean of its 2x2 block, so an image keeps its mean intensity.
+    assert torch.isclose(small.train_x[3, 0, 1, 0], train[3, 0, 2:4, 0:2].mean())
+    assert torch.allclose(small.train_x.mean(dim=(2, 3)), train.mean(dim=(2, 3)), atol=1e-6)
+    assert torch.allclose(small.test_x.mean(dim=(2, 3)), test.mean(dim=(2, 3)), atol=1e-6)
+    assert downsample(make_ds(), 1).size == 4
+    with pytest.raises(ValueError, match="downsample factor"):
+        downsample(make_ds(), 0)
+
+
+def test_prepare_data_downsamples_before_the_mean(tiny_data_root: Path) -> None:
+    from repro.config import run_config_from_dict
+
+    from .test_train import tiny_config
+
+    raw = tiny_config(tiny_data_root)
+    full = prepare_data(run_config_from_dict(raw), torch.device("cpu"))
+    raw["data"]["downsample"] = 2
+    half = prepare_data(run_config_from_dict(raw), torch.device("cpu"))
+    assert half.size == full.size // 2 and half.train_x.shape[0] == full.train_x.shape[0]
+    # The per-pixel mean is taken on the downsampled training images, so it is ~0 there.
+    assert half.train_x.mean(dim=0).abs().max() < 1e-5
+    with pytest.raises(ConfigError, match="data.downsample"):
+        run_config_from_dict(raw | {"data": raw["data"] | {"downsample": 0}})
 
 
 def test_split_validation_disjoint_and_deterministic() -> None:

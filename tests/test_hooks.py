@@ -203,6 +203,64 @@ def test_max_norm_clips_only_long_units_and_respects_types_and_names() -> None:
     assert model[3].weight.norm(dim=1).max() <= 1.0 + 1e-6
 
 
+def test_max_norm_on_an_inverted_dropout_net_is_the_papers_constraint_on_its_weight_scaled_net() -> None:
+    """Srivastava et al. bound ||w|| <= c on the plain-dropout net: 1/p times the inverted-dropout weights.
+
+    The paper's test-time net multiplies each layer's weights by the keep probability p of its input: that
+    is exactly the eval-mode inverted-dropout net. So constraining the inverted net (at c * p per layer)
+    must equal constraining the paper's weights at c and then scaling them by p.
+    """
+    from repro.hooks import input_keep_probabilities
+    from repro.models.mlp import mlp
+
+    torch.manual_seed(0)
+    keeps = {"hidden.0.linear": 0.8, "hidden.1.linear": 0.5, "out": 0.6}
+    keeps_hidden = [0.5, 0.6]
+    net = mlp(
+        1, 10, 6, hidden=[8, 8], activation="relu", init_std=3.0, keep_input=0.8, keep_hidden=keeps_hidden
+    )
+    assert input_keep_probabilities(net) == keeps
+    linears = {name: m for name, m in net.named_modules() if isinstance(m, nn.Linear)}
+    c = 2.0
+    # The paper's weights of the same net, constrained the paper's way, then scaled for test time.
+    expected = {}
+    for name, m in linears.items():
+        paper = m.weight.detach() / keeps[name]
+        norms = paper.norm(dim=1, keepdim=True)
+        assert (norms > c).any(), "init_std 3 makes some rows too long, so the test constrains something"
+        expected[name] = keeps[name] * paper * torch.clamp(c / norms, max=1.0)
+    (constraint,) = build_constraints([{"name": "max_norm", "c": c}], net)
+    constraint()
+    for name, m in linears.items():
+        assert torch.allclose(m.weight, expected[name], atol=1e-6), name
+        assert m.weight.norm(dim=1).max() <= c * keeps[name] * (1 + 1e-6)
+    # And as nets: the eval-mode inverted net computes what the paper's constrained weight-scaled net does.
+    x = torch.randn(5, 1, 6, 6)
+    with torch.no_grad():
+        h = x.flatten(1)
+        for name in ("hidden.0.linear", "hidden.1.linear"):
+            h = torch.relu(h @ expected[name].T + linears[name].bias)
+        paper_out = h @ expected["out"].T + linears["out"].bias
+        assert torch.allclose(net.eval()(x), paper_out, atol=1e-5)
+
+
+def test_max_norm_keeps_c_where_no_dropout_feeds_the_layer() -> None:
+    from repro.hooks import input_keep_probabilities
+    from repro.models.conv_fc import conv_fc
+
+    net = conv_fc(1, 10, 8, convs=[4], fc=[6], keep=[1.0, 0.75, 0.5], spatial=True)
+    assert input_keep_probabilities(net) == {"net.0": 1.0, "net.6": 0.75, "fc": 0.5}
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d | nn.Linear):
+                m.weight.mul_(50)
+    (constraint,) = build_constraints([{"name": "max_norm", "c": 3.0}], net)
+    constraint()
+    assert torch.allclose(net.net[0].weight.flatten(1).norm(dim=1), torch.tensor(3.0))
+    assert torch.allclose(net.net[6].weight.norm(dim=1), torch.tensor(2.25))
+    assert torch.allclose(net.fc.weight.norm(dim=1), torch.tensor(1.5))
+
+
 def mlp_config(data_root: Path, **extra: object) -> dict:
     """A tiny MLP run (no BN) on the synthetic data, with a probe of row norms and momentum every step."""
     raw = tiny_config(data_root, steps=12, log_every=3, eval_every=6, channels_last=False)

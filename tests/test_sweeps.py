@@ -173,7 +173,9 @@ def test_he_and_ioffe_runs_keep_their_identity() -> None:
     ablation's sigmoid arms moved to Glorot's init (issue 12). When the verdict seeds moved to seeds never
     looked at (calibration apart from verdicts), the budgets had to stay as they were: so the digest covers
     each scale x variant's config without its seed (the same before and after that change), and every run
-    a build trains is that config with one of the scale's seeds.
+    a build trains is that config with one of the scale's seeds. Recomputed on purpose when He et al.'s quick
+    scale moved to nets that train past the linear floor (14x14 images, 1,200 iterations; issue 23); the
+    Ioffe configs are unchanged by it.
     """
     workflow = yaml.safe_load((REPO / "configs" / "config.yaml").read_text())
     configs = {}
@@ -193,7 +195,7 @@ def test_he_and_ioffe_runs_keep_their_identity() -> None:
     assert _digest(configs) == IDENTITY_DIGEST
 
 
-IDENTITY_DIGEST = "87ade1339debeb8ad9ca8fdc7d1cee01455b7b30c3ddff9420b7cdaddf62dd88"
+IDENTITY_DIGEST = "bddd21e5106fc02e69b06d96af4c52e4860039b1d6c31069f6f2d66cb4c10daf"
 
 
 def test_the_device_is_not_part_of_a_run() -> None:

@@ -22,6 +22,7 @@ AT_LEAST_ONE = (
     "train.eval_batch_size",
     "train.train_window",
     "train.checkpoint_every",
+    "data.downsample",
 )
 AT_LEAST_ZERO = ("train.eval_from", "data.val_size", "data.pad", "optim.momentum", "optim.weight_decay")
 

@@ -182,7 +182,7 @@ def resolve_run(
     workflow: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
-    """Defaults <- base <- variant (and grid) <- scale base <- workflow <- dataset overrides <- overrides."""
+    """Defaults <- base <- variant <- scale base <- workflow <- dataset overrides (file, scale) <- CLI."""
     if variant not in experiment.variants:
         raise ConfigError(
             f"unknown variant '{variant}' in {experiment.path}; valid: {list(experiment.variants)}"
@@ -194,7 +194,10 @@ def resolve_run(
     raw = deep_merge(raw, {"experiment": experiment.name, "variant": variant, "seed": seed, "scale": scale})
     raw = deep_merge(raw, workflow_overrides(raw, workflow or {}))
     # Protocol details that depend on the dataset actually used (e.g. pad 2 for 28x28 images).
-    raw = deep_merge(raw, (experiment.raw.get("dataset_overrides") or {}).get(raw["data"]["name"]) or {})
+    dataset = raw["data"]["name"]
+    raw = deep_merge(raw, (experiment.raw.get("dataset_overrides") or {}).get(dataset) or {})
+    # A scale that changes the image size (data.downsample) restates what depends on it for its own images.
+    raw = deep_merge(raw, (experiment.scale(scale).get("dataset_overrides") or {}).get(dataset) or {})
     raw = deep_merge(raw, overrides or {})
     raw = resolve_derived(raw, str(experiment.path))
     return run_config_from_dict(raw, source=str(experiment.path))

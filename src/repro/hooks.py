@@ -30,35 +30,62 @@ UNIT_MODULES: dict[str, type[nn.Module]] = {
 }
 
 
+# Dropout modules whose drop probability sets the keep probability of the next unit module's input.
+DROPOUT_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
+
+
+def input_keep_probabilities(model: nn.Module) -> dict[str, float]:
+    """Each unit module's name -> the keep probability of its input (1.0 when no dropout feeds it).
+
+    Walks the modules in registration order, which is the forward order of the feed-forward nets that
+    use dropout here (MLP, ConvFC): a dropout module sets the keep probability of the next unit module's
+    input, and a unit module's own output starts undropped.
+    """
+    keeps: dict[str, float] = {}
+    keep = 1.0
+    for name, module in model.named_modules():
+        if isinstance(module, DROPOUT_MODULES):
+            keep = 1.0 - float(module.p)
+        elif isinstance(module, tuple(UNIT_MODULES.values())):
+            keeps[name] = keep
+            keep = 1.0
+    return keeps
+
+
 @CONSTRAINTS.register("max_norm")
 def max_norm(
     model: nn.Module, c: float, types: list[str] | None = None, names: list[str] | None = None
 ) -> Constraint:
-    """Rescale each unit's incoming weight vector to L2 norm ``c`` when it is longer (Srivastava et al. 2014).
+    """Keep each unit's incoming weight vector at L2 norm at most ``c`` in the paper's weight scale.
 
-    A unit is a row of a Linear weight or one output filter of a conv weight; biases are not constrained.
-    ``types`` restricts it to those module classes (default all of UNIT_MODULES), ``names`` to modules
-    whose qualified name matches one of the shell-style patterns (e.g. ``hidden.*``).
+    Srivastava et al. (2014) constrain the weights of the net trained with plain dropout, whose test-time
+    net multiplies them by the keep probability p of their input. Training here uses inverted dropout
+    (kept units scaled by 1/p), whose weights are p times the paper's, so a unit fed by dropout with keep
+    probability p is held at c * p (c where no dropout feeds it): the eval-mode net then equals the
+    paper's constrained, weight-scaled net. A unit is a row of a Linear weight or one output filter of a
+    conv weight; biases are not constrained. ``types`` restricts it to those module classes (default all
+    of UNIT_MODULES), ``names`` to modules whose qualified name matches a shell-style pattern.
     """
     unknown = sorted(set(types or []) - set(UNIT_MODULES))
     if unknown:
         raise ValueError(f"max_norm: unknown module type {unknown[0]!r}; valid: {sorted(UNIT_MODULES)}")
     kinds = tuple(UNIT_MODULES[t] for t in (types or UNIT_MODULES))
-    weights = [
-        module.weight
+    keeps = input_keep_probabilities(model)
+    bounds = [
+        (module.weight, c * keeps[name])
         for name, module in model.named_modules()
         if isinstance(module, kinds) and (names is None or any(fnmatch.fnmatch(name, p) for p in names))
     ]
-    if not weights:
+    if not bounds:
         raise ValueError(f"max_norm: no module of types {types or sorted(UNIT_MODULES)} matches {names}")
 
     @torch.no_grad()
     def apply() -> None:
-        for weight in weights:
+        for weight, bound in bounds:
             rows = weight.flatten(1)
             norm = rows.norm(dim=1, keepdim=True)
-            # Only rows longer than c change; the others keep their exact bits.
-            scale = torch.where(norm > c, c / norm.clamp_min(1e-12), torch.ones_like(norm))
+            # Only rows longer than the bound change; the others keep their exact bits.
+            scale = torch.where(norm > bound, bound / norm.clamp_min(1e-12), torch.ones_like(norm))
             weight.mul_(scale.view(-1, *([1] * (weight.dim() - 1))))
 
     return apply

@@ -64,6 +64,8 @@ def readable_id(data: Mapping[str, Any]) -> str:
     parts = [str(data["name"]), f"train{train if train is not None else 'all'}"]
     parts.append(f"test{test if test is not None else 'all'}")
     parts.append(f"seed{data.get('subset_seed', 0)}")
+    if data.get("downsample", 1) > 1:
+        parts.append(f"ds{data['downsample']}")
     if data.get("val_size"):
         parts.append(f"val{data['val_size']}")
     if data.get("normalize", "per_pixel_mean") != "per_pixel_mean":

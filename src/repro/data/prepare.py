@@ -5,12 +5,19 @@ from __future__ import annotations
 import torch
 
 from repro.data.generated import build_generated, is_generated
-from repro.data.tensors import DatasetTensors, load_tensors, per_pixel_mean, split_validation, take_subset
+from repro.data.tensors import (
+    DatasetTensors,
+    downsample,
+    load_tensors,
+    per_pixel_mean,
+    split_validation,
+    take_subset,
+)
 from repro.paths import tensors_path
 
 
 def prepare_data(cfg, device: torch.device, dtype: torch.dtype = torch.float32) -> DatasetTensors:
-    """Load (or generate) ``cfg.data``, take the subsets and validation split, subtract the per-pixel mean.
+    """Load (or generate) ``cfg.data``, take the subsets, downsample, split validation, subtract the mean.
 
     Inputs (and float regression targets) are cast to ``dtype`` first, so float64 runs compute the mean in
     float64; for float32 file datasets the cast is the identity.
@@ -29,6 +36,8 @@ def prepare_data(cfg, device: torch.device, dtype: torch.dtype = torch.float32) 
         )
     if cfg.data.test_subset is not None:
         data.test_x, data.test_y = take_subset(data.test_x, data.test_y, cfg.data.test_subset, cfg.data.subset_seed)
+    if cfg.data.downsample > 1:
+        data = downsample(data, cfg.data.downsample)
     if cfg.data.val_size:
         data = split_validation(data, cfg.data.val_size, cfg.data.subset_seed)
     if cfg.data.normalize == "per_pixel_mean":

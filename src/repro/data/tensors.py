@@ -142,6 +142,24 @@ def take_subset(
     return x[idx], y[idx]
 
 
+def downsample(ds: DatasetTensors, factor: int) -> DatasetTensors:
+    """Average-pool the train and test images by ``factor`` (28x28 -> 14x14 at 2), in one call per split.
+
+    Pooling averages each factor x factor block, so an image keeps its mean intensity; rows and columns
+    past the last whole block are dropped (none for 28 or 32 at factor 2 or 4).
+    """
+    if factor < 1:
+        raise ValueError(f"downsample factor must be >= 1, got {factor}")
+    if factor == 1:
+        return ds
+    if ds.train_x.dim() != 4 or ds.size < factor:
+        raise ValueError(f"downsample needs (N, C, H, W) images of at least {factor} pixels")
+    ds.train_x = F.avg_pool2d(ds.train_x, factor)
+    ds.test_x = F.avg_pool2d(ds.test_x, factor)
+    ds.size = int(ds.train_x.shape[2])
+    return ds
+
+
 def split_validation(ds: DatasetTensors, val_size: int, seed: int) -> DatasetTensors:
     """Hold out ``val_size`` class-balanced training examples as ds.val_x/val_y (deterministic by seed)."""
     if val_size <= 0:
