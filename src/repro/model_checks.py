@@ -101,6 +101,10 @@ def _trial_build(
             built = build_model(spec, channels, classes, size)
         except (ValueError, TypeError) as err:  # ConfigError is a ValueError
             return "model", str(err)
+        except (NotImplementedError, RuntimeError):
+            # An operation meta tensors lack (e.g. .item() in an initialiser) says nothing about the
+            # config: the job's real build judges it.
+            return None
         for i, constraint in enumerate(constraints):
             options = {k: v for k, v in constraint.items() if k != "name"}
             try:
