@@ -97,10 +97,10 @@ def test_exit_status_reads_like_a_shell() -> None:
     assert exit_status(os.waitpid(pid, 0)[1]) == 128 + signal.SIGKILL
 
 
-def test_only_functions_of_the_package_can_be_called() -> None:
+def test_only_the_training_entry_point_can_be_called() -> None:
     assert resolve("repro.jobs:train_job").__name__ == "train_job"
-    for target in ("os:system", "subprocess:run", "repro.jobs", "reproduce.x:y"):
-        with pytest.raises(ValueError, match="only repro"):
+    for target in ("os:system", "subprocess:run", "repro.jobs", "reproduce.x:y", "repro.train:run"):
+        with pytest.raises(ValueError, match="runs only repro.jobs:train_job"):
             resolve(target)
 
 

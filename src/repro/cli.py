@@ -2,7 +2,8 @@
 
 Hand runs go to results/hand/{scale}/runs/... by default, which no pipeline rule reads, so a run with
 overrides can never feed the report by accident; ``--out`` puts one elsewhere. User errors (a bad key,
-value or override, a missing file) print one line and exit with status 2.
+value or override, a missing file) print one line and exit with status 2; ``--debug`` adds the traceback.
+Every option is checked when the config resolves, before the dataset is looked up or fetched.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help=f"run directory (default: under {HAND_RESULTS}/)")
     parser.add_argument("--threads", type=int, help="torch threads (default: the config's train_threads)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error, too")
     parser.add_argument(
         "overrides", nargs="*", help="run-config overrides as key=value, e.g. train.steps=100 optim.lr=1e-3"
     )
@@ -58,6 +60,8 @@ def train_main(argv: list[str]) -> int:
             return 0
         ensure_data(cfg, workflow, args.scale)
     except user_errors as err:
+        if args.debug:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     from repro.train import run
@@ -70,9 +74,15 @@ def train_main(argv: list[str]) -> int:
         gpu = workflow.get("gpu") or {}
         meta = run(cfg, out, threads=threads, device=device, allow_tf32=bool(gpu.get("allow_tf32", False)))
     except user_errors:
+        if args.debug:
+            raise
         return 2  # run() has logged the one-line reason
     except KeyboardInterrupt:
         return 130  # logged by run(); the checkpoint resumes the run next time
+    except Exception:
+        if args.debug:
+            raise
+        return 1  # run() has logged the traceback once; raising would print it a second time
     logging.getLogger("repro.train").info(
         "%s: %s in %.1f s -> %s", cfg.variant, meta["status"], meta["wall_time_s"], out
     )

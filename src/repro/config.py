@@ -231,6 +231,7 @@ def _type_name(hint: Any) -> str:
 
 def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConfig:
     """Strictly load a run config; unknown keys and wrong types raise ConfigError naming key and source."""
+    from repro.model_checks import check_model_builds, check_model_types
     from repro.models import MODELS, check_model_options
     from repro.probes import PROBES
 
@@ -241,7 +242,9 @@ def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConf
         raise ConfigError(
             f"unknown model '{cfg.model['name']}' at 'model.name' in {source}; valid: {MODELS.names()}"
         )
-    check_model_options(cfg.model["name"], {k: v for k, v in cfg.model.items() if k != "name"}, source)
+    model_options = {k: v for k, v in cfg.model.items() if k != "name"}
+    check_model_options(cfg.model["name"], model_options, source)
+    check_model_types(cfg.model["name"], model_options, source)
     from repro.optim import OPTIMIZERS, SCHEDULES
 
     for key, registry, value in (
@@ -266,6 +269,7 @@ def run_config_from_dict(raw: dict[str, Any], source: str = "config") -> RunConf
     from repro.config_checks import check_ranges
 
     check_ranges(cfg, source)
+    check_model_builds(cfg, source)  # last: it needs every option above to be valid
     if not cfg.data.requested:
         cfg.data.requested = cfg.data.name
     return cfg

@@ -58,27 +58,52 @@ def check_ranges(cfg: Any, source: str) -> None:
         _fail("schedule.warmup_lr", warmup, "a finite number >= 0, or null for no warm-up", source)
     if any(m < 0 for m in cfg.schedule.milestones):
         _fail("schedule.milestones", cfg.schedule.milestones, "steps >= 0", source)
+    check_subset_sizes(cfg.data, source)
     size = known_train_size(cfg.data)
     if size is not None:
         check_batch_fits(cfg, size, source, _size_origin(cfg))
 
 
-def known_train_size(data: Any) -> int | None:
-    """Training images a ``data`` config gives, when it alone tells (subset, dataset spec, generator)."""
+def dataset_sizes(data: Any) -> tuple[int | None, int | None]:
+    """(training, test) images of a ``data`` config's whole dataset, when its spec or generator tells."""
     from repro.data.generated import GENERATED
     from repro.data.specs import DATASETS
 
     if data.name in GENERATED:
-        n = data.options.get("n_train", _default_arg(GENERATED.get(data.name), "n_train"))
+        builder = GENERATED.get(data.name)
+        sizes = [data.options.get(k, _default_arg(builder, k)) for k in ("n_train", "n_test")]
     elif data.name in DATASETS:
-        n = DATASETS.get(data.name).n_train
+        sizes = [DATASETS.get(data.name).n_train, DATASETS.get(data.name).n_test]
     else:
-        n = None
+        sizes = [None, None]
+    n_train, n_test = (n if isinstance(n, int) and not isinstance(n, bool) else None for n in sizes)
+    return n_train, n_test
+
+
+def check_subset_sizes(data: Any, source: str) -> None:
+    """Subsets no larger than the dataset (a larger one would quietly take all), and a validation split
+    that leaves training images."""
+    n_train, n_test = dataset_sizes(data)
+    dataset = f"dataset '{data.name}'"
+    for key, subset, n, part in (
+        ("data.train_subset", data.train_subset, n_train, "training"),
+        ("data.test_subset", data.test_subset, n_test, "test"),
+    ):
+        if subset is not None and n is not None and subset > n:
+            _fail(key, subset, f"1 to {n}, the {part} images of {dataset}, or null for all of them", source)
+    available = n_train if data.train_subset is None else data.train_subset
+    if available is not None and data.val_size >= available:
+        origin = f"{dataset}" if data.train_subset is None else f"data.train_subset of {dataset}"
+        _fail("data.val_size", data.val_size, f"0 to {available - 1}, so that some of the {available} "
+              f"training images ({origin}) remain for training", source)  # fmt: skip
+
+
+def known_train_size(data: Any) -> int | None:
+    """Training images a ``data`` config gives, when it alone tells (subset, dataset spec, generator)."""
+    n = dataset_sizes(data)[0]
     if data.train_subset is not None:
         n = data.train_subset if n is None else min(n, data.train_subset)
-    if not isinstance(n, int) or isinstance(n, bool):
-        return None
-    return n - data.val_size
+    return None if n is None else n - data.val_size
 
 
 def _default_arg(builder: Any, name: str) -> Any:

@@ -113,8 +113,22 @@ def check_schema(raw: dict[str, Any], path: Path) -> None:
         return
     error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(raw))
     if error is not None:
-        where = ".".join(str(p) for p in error.path) or "the top level"
-        raise ConfigError(f"{error.message} (at '{where}' in {path})")
+        raise ConfigError(f"{error.message} (at '{schema_error_key(error)}' in {path})")
+
+
+def schema_error_key(error: Any) -> str:
+    """The dotted key a schema error is about: the offending key itself for an unexpected or missing one.
+
+    ``absolute_path``, not ``path``: best_match may return an error from inside a ``oneOf`` (the grid's
+    forms), whose ``path`` is relative to that ``oneOf`` and is empty at its top.
+    """
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties") or {}
+        parts.append(next((str(k) for k in error.instance if k not in known), ""))
+    elif error.validator == "required" and isinstance(error.instance, dict):
+        parts.append(next((str(k) for k in error.validator_value if k not in error.instance), ""))
+    return ".".join(p for p in parts if p) or "the top level"
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -133,7 +147,8 @@ def load_experiment(path: str | Path) -> Experiment:
         if not NAME_PATTERN.match(str(variant)):
             raise ConfigError(f"variant name '{variant}' in {path} must match {NAME_PATTERN.pattern}")
     variants = {str(k): [v or {}] for k, v in listed.items()}
-    generated = expand_grid(raw.get("grid"), variants, str(path))
+    origins: dict[str, str] = {}
+    generated = expand_grid(raw.get("grid"), variants, str(path), origins)
     experiment = Experiment(name=name, path=path, raw=raw, variants={**variants, **generated})
     for scale in raw.get("scales", {}) or {}:
         for variant in experiment.variant_names(scale):
@@ -148,11 +163,16 @@ def load_experiment(path: str | Path) -> Experiment:
                 f"scales.{scale}.reported_seeds {reported} in {path} must be a subset of that scale's "
                 f"seeds {seeds}"
             )
-    configs = [  # fail now, at DAG build time, rather than inside a training job
-        resolve_run(experiment, variant, 0, scale).to_dict()
-        for scale in SCALES
-        for variant in experiment.variant_names(scale)
-    ]
+    configs = []  # fail now, at DAG build time, rather than inside a training job
+    for scale in SCALES:
+        for variant in experiment.variant_names(scale):
+            try:
+                configs.append(resolve_run(experiment, variant, 0, scale).to_dict())
+            except ConfigError as err:
+                if variant not in origins:
+                    raise
+                # A generated variant's settings come from the grid: name the block and the axis values.
+                raise ConfigError(f"{err} [variant '{variant}' from {origins[variant]}]") from None
     from repro.claims import validate_claims
 
     validate_claims(raw, list(experiment.variants), config_values(configs), str(path))

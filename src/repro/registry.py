@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -66,6 +67,22 @@ class Registry(Generic[T]):
         for option in spec:
             if option != "name" and option not in allowed:
                 raise ConfigError(f"unknown key '{key}.{option}' in {source}; valid keys: {allowed}")
+        self._check_types(spec, key, source)
         for name, param in params.items():
             if name not in skip and param.default is inspect.Parameter.empty and name not in spec:
                 raise ConfigError(f"key '{key}.{name}' is missing in {source}")
+
+    def _check_types(self, spec: Mapping[str, Any], key: str, source: str) -> None:
+        """Reject an option whose value does not fit the builder parameter's type hint."""
+        from repro.errors import ConfigError
+        from repro.models.specs import hint_name, value_fits
+
+        builder: Any = self.get(spec["name"])
+        try:  # a class declares its options on __init__
+            hints = typing.get_type_hints(builder.__init__ if inspect.isclass(builder) else builder)
+        except (NameError, TypeError):  # an annotation that cannot be resolved: left to the builder
+            return
+        for option, value in spec.items():
+            hint = hints.get(option)
+            if option != "name" and hint is not None and not value_fits(value, hint):
+                raise ConfigError(f"key '{key}.{option}' in {source} is {value!r}; valid: {hint_name(hint)}")

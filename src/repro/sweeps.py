@@ -50,29 +50,34 @@ def value_name(value: Any) -> str:
     raise ConfigError(f"grid value {value!r} needs a name: give the axis values as a mapping name -> value")
 
 
-def _axis(path: str, spec: Any, where: str) -> list[tuple[str, Any]]:
-    """(name part, value) for every value of one axis."""
+def _axis(path: str, spec: Any, where: str, source: str) -> list[tuple[str, Any]]:
+    """(name part, value) for every value of one axis; errors name the block and axis (``where``)."""
     label: str | None = None
     if isinstance(spec, Mapping):
         unknown = sorted(set(spec) - AXIS_KEYS)
         if unknown:
-            raise ConfigError(f"unknown key '{where}.{unknown[0]}'; valid keys: {sorted(AXIS_KEYS)}")
+            raise ConfigError(
+                f"unknown key '{where}.{unknown[0]}' in {source}; valid keys: {sorted(AXIS_KEYS)}"
+            )
         if "values" not in spec:
-            raise ConfigError(f"key '{where}.values' is missing")
+            raise ConfigError(f"key '{where}.values' is missing in {source}")
         label, spec = spec.get("label"), spec["values"]
         if label is not None and not isinstance(label, str):
-            raise ConfigError(f"key '{where}.label' must be a string, got {label!r}")
+            raise ConfigError(f"key '{where}.label' in {source} must be a string, got {label!r}")
     if isinstance(spec, Mapping):  # values named by the file: {plain: none, normed: batch}
         pairs = [(str(k), v) for k, v in spec.items()]
         default_label = ""
     elif isinstance(spec, list):
-        pairs = [(value_name(v), v) for v in spec]
+        try:
+            pairs = [(value_name(v), v) for v in spec]
+        except ConfigError as err:
+            raise ConfigError(f"'{where}' in {source}: {err}") from None
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in spec)
         default_label = path.split(".")[-1] if numeric else ""
     else:
-        raise ConfigError(f"'{where}' must be a list of values or a mapping name -> value")
+        raise ConfigError(f"'{where}' in {source} must be a list of values or a mapping name -> value")
     if not pairs:
-        raise ConfigError(f"'{where}' has no values")
+        raise ConfigError(f"'{where}' in {source} has no values")
     prefix = default_label if label is None else label
     return [(f"{prefix}{name}", value) for name, value in pairs]
 
@@ -94,12 +99,17 @@ def _blocks(grid: Any, source: str) -> list[dict[str, Any]]:
 
 
 def expand_grid(
-    grid: Any, variants: Mapping[str, list[dict[str, Any]]], source: str
+    grid: Any,
+    variants: Mapping[str, list[dict[str, Any]]],
+    source: str,
+    origins: dict[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The variants the grid blocks generate: name -> override layers.
 
     The layers of a generated variant are the crossed variant's layers followed by one mapping per axis
-    value, merged in that order onto the experiment's base.
+    value, merged in that order onto the experiment's base. ``origins``, when given, receives for each
+    generated name the block and axis values it comes from (``grid[0] axes model.norm.groups=3``), so an
+    error in its run config can name them.
     """
     generated: dict[str, list[dict[str, Any]]] = {}
     for i, block in enumerate(_blocks(grid, source)):
@@ -113,7 +123,7 @@ def expand_grid(
                     f"valid: {list(variants)}"
                 )
         axes = [
-            [(path, part, value) for part, value in _axis(path, spec, f"grid[{i}].axes.{path}")]
+            [(path, part, value) for part, value in _axis(path, spec, f"grid[{i}].axes.{path}", source)]
             for path, spec in block["axes"].items()
         ]
         for combo in itertools.product(*axes):
@@ -131,4 +141,9 @@ def expand_grid(
                 layers = list(variants[base_name]) if base_name else []
                 layers += [dotted_to_nested(path, value) for path, value in settings.items()]
                 generated[name] = layers
+                if origins is not None:
+                    values = ", ".join(f"{path}={value!r}" for path, value in settings.items())
+                    origins[name] = f"grid[{i}] axes {values}" + (
+                        f" x variant '{base_name}'" if base_name else ""
+                    )
     return generated

@@ -40,6 +40,7 @@ class DatasetSpec:
     archive: FileSpec | None = None  # a single archive that holds all files (CIFAR's tarball)
     packaged: bool = False  # shipped inside the repro package, never downloaded
     n_train: int | None = None  # training images (lengths in epochs are resolved with it at DAG build)
+    n_test: int | None = None  # test images (data.test_subset is checked against it at DAG build)
     description: str = ""
 
     @property
@@ -123,6 +124,7 @@ def subset_spec() -> DatasetSpec:
         name=SUBSET_NAME,
         description="class-balanced 10,000/2,000 subset of Fashion-MNIST shipped with repro",
         n_train=10000,
+        n_test=2000,
         **_GRAY28,
         torchvision_class=None,
         train_files=train,
@@ -137,6 +139,7 @@ for _spec in (
         name="mnist",
         description="MNIST handwritten digits",
         n_train=60000,
+        n_test=10000,
         **_GRAY28,
         torchvision_class="MNIST",
         train_files=_MNIST_TRAIN,
@@ -146,6 +149,7 @@ for _spec in (
         name="fashion_mnist",
         description="Fashion-MNIST (Zalando)",
         n_train=60000,
+        n_test=10000,
         **_GRAY28,
         torchvision_class="FashionMNIST",
         train_files=_FASHION_TRAIN,
@@ -155,6 +159,7 @@ for _spec in (
         name="cifar10",
         description="CIFAR-10 (python version)",
         n_train=50000,
+        n_test=10000,
         channels=3,
         size=32,
         num_classes=10,

@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     server_log.addHandler(handler)
     server_log.setLevel(logging.INFO)
     server_log.propagate = False
-    preload()
-    Server(args.socket, args.parent).serve()
+    code_version = preload()
+    Server(args.socket, args.parent, code_version).serve()
     return 0
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from repro.forkserver.guards import interpreter_identity
 from repro.forkserver.protocol import ENV_VAR, recv_message, send_message
 
 CONNECT_TIMEOUT_S = 2.0
@@ -50,6 +51,8 @@ def call(target: str, kwargs: dict[str, Any], environ: Mapping[str, str] | None 
             "cwd": os.getcwd(),
             "env": dict(os.environ),
             "argv": list(sys.argv),
+            # The server declines a job whose own interpreter (e.g. a rule's conda env) is not its own.
+            "interpreter": interpreter_identity(),
         }
         try:
             send_message(sock, request, fds=[0, 1, 2])
@@ -60,7 +63,7 @@ def call(target: str, kwargs: dict[str, Any], environ: Mapping[str, str] | None 
             # The server went away before the child ended (it was stopped): the job did not finish.
             print("fork server closed the connection before the job ended", file=sys.stderr)
             return 1
-        if "declined" in reply:  # e.g. the server could not fork safely: nothing ran, so run it here
+        if "declined" in reply:  # e.g. another interpreter or edited code: nothing ran, so run it here
             print(f"fork server declined the job ({reply['declined']}); running it here", file=sys.stderr)
             return None
         return int(reply["status"])

@@ -1,7 +1,9 @@
 """The fork server: one warm process per local run that forks a child per job (see the package docstring).
 
 Single-threaded on purpose: ``fork`` copies only the calling thread, so a server with no threads of its
-own hands each child a consistent interpreter (no lock held by a thread that the child lacks).
+own hands each child a consistent interpreter (no lock held by a thread that the child lacks). Before each
+fork it checks that this still holds, and that the job is one its child would run exactly as a plain process
+would (``repro.forkserver.guards``); otherwise it declines and the client runs the job itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from repro.forkserver import guards
 from repro.forkserver.protocol import recv_message, send_message
 
 log = logging.getLogger("repro.forkserver")
@@ -29,6 +32,10 @@ PRELOAD = ("torch", "torch._dynamo", "repro.train", "repro.jobs")
 TERMINATE_GRACE_S = 10.0
 REQUEST_TIMEOUT_S = 5.0  # a client sends its request at once; one that does not must not stall the rest
 POLL_S = 0.2
+# Set before the preload's imports. numpy's OpenBLAS starts its thread pool on import, which would leave the
+# server with threads it cannot fork safely (a job's BLAS threads are numpy's, not torch's, so this costs a
+# forked job nothing measurable); and torch.cuda.is_available() answers from NVML, without starting CUDA.
+PRELOAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 
 
 @dataclass
@@ -41,10 +48,11 @@ class Job:
 
 
 def resolve(target: str) -> Any:
-    """The function named ``module:function``; only functions of this package may be called."""
+    """The function named ``module:function``; only the training entry point may be called."""
+    refused = guards.call_refused(target)
+    if refused is not None:
+        raise ValueError(refused)
     module_name, _, function_name = target.partition(":")
-    if not module_name.startswith("repro.") or not function_name:
-        raise ValueError(f"fork server calls only repro.<module>:<function>, not {target!r}")
     return getattr(importlib.import_module(module_name), function_name)
 
 
@@ -89,9 +97,13 @@ def run_child(request: dict[str, Any], fds: list[int]) -> int:
 class Server:
     """Accepts jobs on a Unix socket, forks one child each and reports each child's status."""
 
-    def __init__(self, path: str, parent_pid: int | None) -> None:
+    def __init__(self, path: str, parent_pid: int | None, code_version: str | None = None) -> None:
         self.path = path
         self.parent_pid = parent_pid
+        # What a job must match to run in a child: this interpreter, and the code imported at the start
+        # (``preload``'s digest; taken now when not given, which is only right if nothing was imported yet).
+        self.identity = guards.interpreter_identity()
+        self.code_version = code_version or guards.code_digest()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.selector = selectors.DefaultSelector()
         self.jobs: dict[int, Job] = {}  # by the client connection's fd
@@ -149,11 +161,23 @@ class Server:
             return
         self._start_job(conn, request, fds)
 
-    def _start_job(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
-        import torch
+    def decline_reason(self, request: dict[str, Any]) -> str | None:
+        """Why this job must run as a plain process rather than in a child of this server, or None."""
+        return (
+            guards.call_refused(request.get("call"))
+            or guards.identity_differs(self.identity, request.get("interpreter"))
+            # A child runs the code imported at the start, while meta.json records the checkout at the
+            # job's end: after an edit the record would name code the job did not run.
+            or guards.code_changed(self.code_version)
+            or guards.fork_unsafe()
+        )
 
-        if torch.cuda.is_initialized():  # a forked child could not use CUDA; never expected, but be safe
-            send_message(conn, {"declined": "CUDA was initialised in the server"})
+    def _start_job(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        reason = self.decline_reason(request)
+        if reason is not None:
+            log.info("declined a job: %s", reason)
+            with contextlib.suppress(OSError):
+                send_message(conn, {"declined": reason})
             conn.close()
             for fd in fds:
                 os.close(fd)
@@ -228,7 +252,14 @@ class Server:
         log.info("fork server %d stopped", os.getpid())
 
 
-def preload() -> None:
-    """Import what every job would import, once, without running tensor arithmetic or starting CUDA."""
+def preload() -> str:
+    """Import what every job would import, once, without running tensor arithmetic or starting CUDA.
+
+    Returns the digest of the package's sources, taken before the imports: if a file changes while they
+    run, the digest is already stale and the server declines every job rather than run mixed code.
+    """
+    version = guards.code_digest()
+    os.environ.update(PRELOAD_ENV)  # the children take their job's environment instead (run_child)
     for name in PRELOAD:
         importlib.import_module(name)
+    return version

@@ -32,15 +32,19 @@ def builder_options(builder: Callable[..., Any]) -> dict[str, inspect.Parameter]
     return {p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-def _hint_name(hint: Any) -> str:
+def hint_name(hint: Any) -> str:
     """'int' for int and for int | None (None means "not given", so it is not worth naming)."""
     arms = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
     return " or ".join(getattr(a, "__name__", str(a)) for a in arms)
 
 
-def _type_ok(value: Any, hint: Any) -> bool:
+def value_fits(value: Any, hint: Any) -> bool:
+    """Whether a config value fits a builder parameter's type hint (composite hints: lists; others pass)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        return any(_type_ok(value, arm) for arm in typing.get_args(hint))
+        return any(value_fits(value, arm) for arm in typing.get_args(hint))
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(value_fits(v, item) for v in value)
     if hint is type(None):
         return value is None
     # bool is an int subclass, but `groups: true` is a typo, not a count.
@@ -84,9 +88,9 @@ def check_spec(registry: Registry[Any], spec: Any, key: str, where: str) -> None
                 f"valid options: {sorted(allowed)}"
             )
         hint = hints.get(option)
-        if hint is not None and not _type_ok(value, hint):
+        if hint is not None and not value_fits(value, hint):
             raise ConfigError(
-                f"'{key}.{option}' must be {_hint_name(hint)} in {where}, "
+                f"'{key}.{option}' must be {hint_name(hint)} in {where}, "
                 f"got {type(value).__name__} ({value!r})"
             )
     for option, param in allowed.items():
