@@ -44,6 +44,9 @@ def test_the_image_size_of_the_dataset_is_known_at_resolution() -> None:
     with pytest.raises(ConfigError, match=r"model.*in x.*'mnist' \(1 channels, 28x28.*28"):
         run_config_from_dict(cfg, source="x")
     run_config_from_dict({**cfg, "data": CIFAR}, source="x")
+    # data.downsample 2 gives 16x16 CIFAR images: too small for five pools, and the message says so.
+    with pytest.raises(ConfigError, match=r"'cifar10' \(3 channels, 16x16"):
+        run_config_from_dict({**cfg, "data": {**CIFAR, "downsample": 2}}, source="x")
 
 
 def test_constraint_options_are_checked_against_the_model() -> None:

@@ -34,7 +34,8 @@ def data_shape(data: Any) -> tuple[int, int, int] | None:
         return None
     if data.name in DATASETS:
         spec = DATASETS.get(data.name)
-        return spec.channels, spec.num_classes, spec.size
+        # data.downsample average-pools by that factor (floor), as repro.data.tensors.downsample does.
+        return spec.channels, spec.num_classes, spec.size // max(int(data.downsample), 1)
     return None
 
 
