@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine: `make reproduce` (the pipeline, to the report) and
-# `make test` (the test suite). Both create the virtual environment first when it is missing.
+# `make test` (the test suite, as CI runs it). Both create the virtual environment first when it is missing.
+# `make test-fast` is the edit-test loop: the tests not marked slow (real pipelines) or slurm (a cluster).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,7 @@ CORES ?= all
 SNAKEMAKE_ARGS ?=
 BIN := $(VENV)/bin
 
-.PHONY: reproduce test lint env clean-results
+.PHONY: reproduce test test-fast lint env clean-results
 
 # The environment is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -25,6 +26,9 @@ test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not slow and not slurm"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -31,6 +31,8 @@ from repro.report import (
     write_macros,
 )
 
+from .figure_data import draw, figure_legend_series, has_data, is_placeholder, notices, series
+
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENT = "he2016_depth"
 FIGURES = all_figures()
@@ -130,15 +132,69 @@ def read_macros(path: Path) -> dict[str, str]:
     return {m.group(1): m.group(2) for line in path.read_text().splitlines() if (m := pattern.match(line))}
 
 
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_figures_render(tmp_path: Path, table: pd.DataFrame, name: str) -> None:
+def completed_seeds(variant: str) -> list[int]:
+    """The seeds of ``variant`` that did not diverge (a diverged run is drawn apart, never averaged in)."""
+    return [s for s in SEEDS if (variant, s) not in DIVERGED]
+
+
+def test_training_curves_plot_each_nets_mean_test_error(tmp_path: Path, table: pd.DataFrame) -> None:
     csv = tmp_path / "table.csv"
     table.to_csv(csv, index=False)
-    out = tmp_path / "figures" / f"{name}.pdf"
-    make_figure(name, csv, out)
-    assert out.stat().st_size > 1000
-    assert out.with_suffix(".png").stat().st_size > 1000
+    out = tmp_path / "figures" / "he2016_training_curves.pdf"
+    fig = draw(make_figure, "he2016_training_curves", csv, out)
+    assert out.stat().st_size > 0 and out.with_suffix(".png").stat().st_size > 0
     assert not list(out.parent.glob(".*")), "temporary files left behind"
+    plain, resnets = (series(ax) for ax in fig.axes)
+    assert set(plain) == {"plain-20 (n=2)", "plain-56 (n=1, diverged 1/2)"}
+    assert set(resnets) == {"ResNet-20 (n=2)", "ResNet-56 (n=2)"}
+    steps = np.arange(0, STEPS + 1, 100)
+    for panel in (plain, resnets):
+        for label, (x, y) in panel.items():
+            variant = label.split(" ")[0].replace("-", "").replace("ResNet", "resnet")
+            final = np.mean([final_test(variant, s) for s in completed_seeds(variant)])
+            assert np.array_equal(x, steps), label
+            np.testing.assert_allclose(y, 90.0 * (1 - steps / STEPS) + final * steps / STEPS, err_msg=label)
+
+
+def test_layer_responses_plot_each_nets_mean_response_in_order_and_sorted(
+    tmp_path: Path, table: pd.DataFrame
+) -> None:
+    fig = draw(FIGURES["he2016_layer_responses"], table, tmp_path / "responses.pdf")
+    top, bottom = fig.axes
+    drawn = figure_legend_series(fig, top)
+    assert set(drawn) == {
+        "plain-20 (n=2)",
+        "plain-56 (n=1, diverged 1/2)",
+        "ResNet-20 (n=2)",
+        "ResNet-56 (n=2)",
+    }
+    for variant, label in (("resnet20", "ResNet-20 (n=2)"), ("plain56", "plain-56 (n=1, diverged 1/2)")):
+        depth = int(variant[-2:])
+        layers = np.arange(1, depth)
+        x, y = drawn[label]
+        assert np.array_equal(x, layers)
+        per_seed = np.array([[response(variant, i, s) for i in layers] for s in completed_seeds(variant)])
+        np.testing.assert_allclose(y, per_seed.mean(axis=0))
+        # The sorted panel sorts each seed's responses before averaging them.
+        ranked = np.sort(per_seed, axis=1)[:, ::-1].mean(axis=0)
+        bottom_lines = [line for line in bottom.lines if len(line.get_xdata()) == depth - 1]
+        assert any(np.allclose(line.get_ydata(), ranked) for line in bottom_lines), variant
+    assert top.get_ylabel() == "layer-response std"
+
+
+# Figures that draw any experiment's test curves (so He's nets too); every other paper's is a placeholder.
+DRAW_ANY_CURVES = {"ioffe2015_ablation_curves", "srivastava2014_fig4"}
+
+
+@pytest.mark.parametrize("name", sorted(set(FIGURES) - set(find("he2016").figures)))
+def test_other_papers_figures_mark_the_he_table_as_no_runs(
+    tmp_path: Path, table: pd.DataFrame, name: str
+) -> None:
+    fig = draw(FIGURES[name], table, tmp_path / f"{name}.pdf")
+    if name in DRAW_ANY_CURVES:
+        assert any(has_data(ax) for ax in fig.axes)
+    else:
+        assert all(is_placeholder(ax) for ax in fig.axes), [notices(ax) for ax in fig.axes]
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
@@ -146,12 +202,19 @@ def test_figures_survive_missing_runs(tmp_path: Path, table: pd.DataFrame, name:
     function = FIGURES[name]
     only_plain = table[table["variant"].str.startswith("plain")]
     function(only_plain, tmp_path / "plain.pdf")
-    function(table.iloc[0:0], tmp_path / "empty.pdf")
-    function(pd.DataFrame(), tmp_path / "nothing.pdf")
     all_diverged = table[table["variant"] == "plain56"].assign(status="diverged")
     function(all_diverged, tmp_path / "diverged.pdf")
+    for stem, empty in (("empty", table.iloc[0:0]), ("nothing", pd.DataFrame())):
+        fig = draw(function, empty, tmp_path / f"{stem}.pdf")
+        assert all(is_placeholder(ax) for ax in fig.axes), (stem, [notices(ax) for ax in fig.axes])
     for stem in ("plain", "empty", "nothing", "diverged"):
         assert (tmp_path / f"{stem}.png").stat().st_size > 0
+
+
+def test_training_curves_mark_the_panel_without_runs(tmp_path: Path, table: pd.DataFrame) -> None:
+    only_plain = table[table["variant"].str.startswith("plain")]
+    plain, resnets = draw(FIGURES["he2016_training_curves"], only_plain, tmp_path / "plain.pdf").axes
+    assert has_data(plain) and is_placeholder(resnets)
 
 
 def test_make_figure_unknown_name_lists_valid(tmp_path: Path) -> None:

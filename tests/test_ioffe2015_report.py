@@ -18,6 +18,7 @@ from repro.train import run
 from repro.workflow import check_macro_prefixes
 
 from .conftest import REPO
+from .figure_data import draw, series
 
 STEPS = range(500, 5001, 500)
 ERROR = {"split": "test", "metric": "error"}
@@ -188,3 +189,14 @@ def test_two_experiments_of_one_paper_need_distinct_macro_prefixes() -> None:
     check_macro_prefixes({"he2016_depth": {}, "ioffe2015_ablation": {"macro_prefix": "ioffeAbl"}})
     with pytest.raises(ConfigError, match="macro_prefix"):
         check_macro_prefixes({"ioffe2015_mnist": {}, "ioffe2015_ablation": {}})
+
+
+def test_mnist_accuracy_plots_100_minus_the_mean_test_error(tmp_path: Path) -> None:
+    (ax,) = draw(all_figures()["ioffe2015_mnist_accuracy"], mnist_table(), tmp_path / "accuracy.pdf").axes
+    drawn = series(ax)
+    assert set(drawn) == {"baseline (no BN) (n=3)", "BN (n=3)"}
+    for variant, label in (("nobn", "baseline (no BN) (n=3)"), ("bn", "BN (n=3)")):
+        x, y = drawn[label]
+        assert np.array_equal(x, list(STEPS))
+        expected = [100.0 - np.mean([error_curve(variant, s, step) for s in (0, 1, 2)]) for step in STEPS]
+        np.testing.assert_allclose(y, expected)

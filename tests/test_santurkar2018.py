@@ -14,6 +14,7 @@ from repro.papers import all_figures, find
 from repro.report import make_table
 
 from .conftest import REPO
+from .figure_data import draw, series
 
 EXPERIMENTS = REPO / "configs" / "experiments"
 VGG = {"nobn": "none", "bn": "batch", "noisy_bn": "noisy_batch", "nobn_noise": "noise",
@@ -21,6 +22,11 @@ VGG = {"nobn": "none", "bn": "batch", "noisy_bn": "noisy_batch", "nobn_noise": "
        "lp1": "lp_batch", "lp2": "lp_batch", "lpinf": "lp_batch"}  # fmt: skip
 DLN = {"nobn": "none", "bn": "batch", "nobn_lr1e-7": "none", "bn_lr1e-7": "batch",
        "lp1": "lp_batch", "lp2": "lp_batch", "lpinf": "lp_batch"}  # fmt: skip
+
+
+def test_error(norm: str, bn: bool, seed: int, step: int) -> float:
+    """Synthetic error before the 90% cap: BN falls 8x faster; added noise keeps the error high."""
+    return 90 * np.exp(-step / (50 if bn else 400)) + 0.5 * seed + (80 if norm == "noise" else 5)
 
 
 def synthetic(experiment: str, arms: dict[str, str], steps: list[int]) -> pd.DataFrame:
@@ -32,7 +38,7 @@ def synthetic(experiment: str, arms: dict[str, str], steps: list[int]) -> pd.Dat
             meta = {"experiment": experiment, "variant": variant, "seed": seed, "status": "completed",
                     "model.norm": norm, "model.name": "vgg"}  # fmt: skip
             for step in steps[1:]:
-                error = 90 * np.exp(-step / (50 if bn else 400)) + 0.5 * seed + (80 if norm == "noise" else 5)
+                error = test_error(norm, bn, seed, step)
                 for split in ("train", "test"):
                     rows.append({**meta, "source": "metrics", "step": step, "split": split, "metric": "error",
                                  "value": min(error, 90.0)})  # fmt: skip
@@ -92,3 +98,25 @@ def test_measures_tables_and_claims_on_a_synthetic_table(tmp_path: Path) -> None
         claims = evaluate_claims(experiment, pd.read_csv(csv), "quick")
         assert set(claims["result"]) <= set(ORDER) and len(claims) == len(experiment["claims"])
         assert (claims.loc[claims["id"].str.startswith(("S5", "S6")), "result"] == "reproduced").all()
+
+
+def test_vgg_accuracy_plots_100_minus_the_mean_test_error_per_arm(tmp_path: Path) -> None:
+    steps = [0, 25, 50, 75, 100]
+    table = synthetic("santurkar2018_vgg", VGG, steps)
+    left, right = draw(all_figures()["santurkar2018_vgg_accuracy"], table, tmp_path / "accuracy.pdf").axes
+    labels = find("santurkar2018").variant_label
+    for ax, arms in (
+        (left, ["nobn", "bn", "noisy_bn", "nobn_noise"]),
+        (right, ["nobn", "bn", "nobn_lr0.5", "bn_lr0.5"]),
+    ):
+        drawn = series(ax)
+        assert set(drawn) == {f"{labels(v)} (n=3)" for v in arms}
+        for variant in arms:
+            bn = VGG[variant] in ("batch", "noisy_batch", "lp_batch")
+            x, y = drawn[f"{labels(variant)} (n=3)"]
+            assert np.array_equal(x, steps[1:])
+            errors = [
+                [min(test_error(VGG[variant], bn, seed, step), 90.0) for seed in (0, 1, 2)]
+                for step in steps[1:]
+            ]
+            np.testing.assert_allclose(y, 100.0 - np.mean(errors, axis=1), err_msg=variant)

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from repro.claims import CHECKS
 from repro.experiments import load_experiment
 from repro.losses import evaluate, get_loss
 from repro.models import build_model, count_parameters
@@ -174,7 +175,21 @@ def test_every_experiment_file_validates_and_quick_keeps_the_asserted_arms() -> 
         for claim in experiment.raw["claims"]:
             if "quick" not in (claim.get("assert_at") or []):
                 continue
-            names = {
-                a for c in claim["checks"] for pair in c.get("pairs", [c.get("variants", [])]) for a in pair
-            }
+            names = named_arms(claim["checks"])
             assert names <= set(experiment.variant_names("quick")), (path.name, claim["id"])
+
+
+def named_arms(checks: list[dict]) -> set[str]:
+    """The variants a claim's checks name, by each check kind's arm keys (pair, pairs, order, variants...)."""
+    return {arm.variant for c in checks for _, arm in CHECKS.get(c["kind"]).arms(c) if arm.variant}
+
+
+def test_named_arms_reads_every_arm_key() -> None:
+    checks = [
+        {"kind": "within", "pair": ["a", "b"], "tolerance": 1.0},
+        {"kind": "ordering", "order": ["c", "d", "e"]},
+        {"kind": "pairwise_less", "pairs": [["f", "g"]]},
+        {"kind": "bound", "variants": ["h"], "min": 1.0},
+        {"kind": "pairwise_less", "pairs": [[{"where": {"model.keep_hidden": 0.5}}, "i"]]},
+    ]
+    assert named_arms(checks) == set("abcdefghi")

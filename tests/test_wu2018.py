@@ -19,6 +19,7 @@ from repro.models.norms import GhostBatchNorm
 from repro.papers import all_figures, all_tables
 
 from .conftest import REPO
+from .figure_data import draw, series
 
 EXPERIMENT = REPO / "configs" / "experiments" / "wu2018_groupnorm.yaml"
 OFFLINE = {"data": {"substitutions": {"cifar10": "fashion_mnist"}}}
@@ -154,3 +155,17 @@ def test_claims_read_the_synthetic_sweep_as_the_paper_did() -> None:
     reversed_table["variant"] = reversed_table["variant"].map(lambda v: swap.get(v, v))
     flipped = evaluate_claims(experiment, reversed_table, "quick").set_index("id")
     assert flipped.loc["G1-gn-b2", "result"] == "contradicted"
+
+
+def test_batch_size_figure_plots_mean_final_error_per_images_per_worker(tmp_path: Path) -> None:
+    (ax,) = draw(all_figures()["wu2018_batch_size"], synthetic_table(), tmp_path / "batch.pdf").axes
+    drawn = series(ax)
+    assert set(drawn) == {"BN (n=3 seeds)", "GN (n=3 seeds)"}
+    sizes = [2, 4, 8, 16, 32]
+    for norm in ("BN", "GN"):
+        x, y = drawn[f"{norm} (n=3 seeds)"]
+        assert np.array_equal(x, sizes)
+        # The median of the last 5 evaluations (error, +0.05, error, +0.05, error) is the run's error.
+        expected = [np.mean([synthetic_error(norm, b, seed) for seed in (0, 1, 2)]) for b in sizes]
+        np.testing.assert_allclose(y, expected, err_msg=norm)
+    assert ax.xaxis_inverted()  # 32 images per worker on the left, as in the paper

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -34,6 +35,8 @@ PALETTE = [sns.color_palette("colorblind", 10)[i] for i in (0, 1, 2, 4, 5, 9, 3,
 TRAIN_STYLE = {"linestyle": "--", "linewidth": 0.9}
 TEST_STYLE = {"linestyle": "-", "linewidth": 1.5}
 BAND_ALPHA = 0.18
+# Lists that save_figure appends each saved figure to, while a `recorded_figures` block is open.
+_RECORDERS: list[list[Figure]] = []
 
 RC = {
     "pdf.fonttype": 42,  # TrueType fonts embed as text, so the PDF stays searchable and editable
@@ -104,8 +107,25 @@ def _atomic_savefig(fig: Figure, path: Path, **kwargs) -> None:
         raise
 
 
+@contextmanager
+def recorded_figures() -> Iterator[list[Figure]]:
+    """Within the block, every figure :func:`save_figure` writes is also kept in the yielded list.
+
+    Tests read the plotted values back from its axes: closing a figure only drops pyplot's reference, so
+    the artists stay readable, and the files written are the same as without the block.
+    """
+    kept: list[Figure] = []
+    _RECORDERS.append(kept)
+    try:
+        yield kept
+    finally:
+        _RECORDERS.remove(kept)
+
+
 def save_figure(fig: Figure, out_pdf: Path) -> Path:
     """Write ``out_pdf`` and a PNG beside it, each atomically, then close the figure; returns the PNG path."""
+    for kept in _RECORDERS:
+        kept.append(fig)
     out_pdf = Path(out_pdf)
     png = out_pdf.with_suffix(".png")
     try:
