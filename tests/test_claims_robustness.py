@@ -47,18 +47,17 @@ def test_the_second_draw_reruns_the_variants_of_the_asserted_claims_only() -> No
 
 
 def test_second_draw_runs_use_other_seeds_and_another_training_subset() -> None:
-    experiment = load_experiment(REPO / "configs" / "experiments" / "he2016_depth.yaml")
-    runs = second_draw_runs(
-        experiment, "quick", {}, ["plain20"], "he2016_depth.draw2", SEED_OFFSET, SUBSET_SEED
-    )
+    experiment = load_experiment(REPO / "configs" / "experiments" / "ioffe2015_mnist.yaml")
+    draw = "ioffe2015_mnist.draw2"
+    runs = second_draw_runs(experiment, "quick", {}, ["bn"], draw, SEED_OFFSET, SUBSET_SEED)
     assert [(r.experiment, r.variant, r.seed) for r in runs] == [
-        ("he2016_depth.draw2", "plain20", 400), ("he2016_depth.draw2", "plain20", 401),
-        ("he2016_depth.draw2", "plain20", 402), ("he2016_depth.draw2", "plain20", 403)]  # fmt: skip
+        ("ioffe2015_mnist.draw2", "bn", 800), ("ioffe2015_mnist.draw2", "bn", 801),
+        ("ioffe2015_mnist.draw2", "bn", 802)]  # fmt: skip
     # A reported-only arm is redrawn on its own (fewer) seeds, as in the first draw.
-    resnet = second_draw_runs(experiment, "quick", {}, ["resnet20"], "x.draw2", SEED_OFFSET, SUBSET_SEED)
-    assert [r.seed for r in resnet] == [400, 401, 402]
+    lr1 = second_draw_runs(experiment, "quick", {}, ["bn_lr1"], "x.draw2", SEED_OFFSET, SUBSET_SEED)
+    assert [r.seed for r in lr1] == [800]
     assert {r.config.data.subset_seed for r in runs} == {SUBSET_SEED} != {0}
-    assert {r.config.experiment for r in runs} == {"he2016_depth"}  # the same experiment, another draw
+    assert {r.config.experiment for r in runs} == {"ioffe2015_mnist"}  # the same experiment, another draw
 
 
 def test_the_claims_table_shows_both_draws_and_flags_a_claim_that_held_on_one(tmp_path: Path) -> None:

@@ -117,6 +117,7 @@ def test_unknown_figure_names_the_figure_the_valid_ones_and_the_file(tmp_path: P
         exhibits_of(fake_experiment(tmp_path, paper={"key": "x", "plugin": "missing.py"}), tmp_path)
 
 
+@pytest.mark.slow  # a Snakemake DAG build: tens of seconds
 def test_dag_build_stops_on_an_undeclared_figure(tmp_path: Path) -> None:
     work = copy_workflow(tmp_path)
     exp = work / "configs" / "experiments" / "he2016_depth.yaml"

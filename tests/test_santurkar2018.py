@@ -24,7 +24,7 @@ DLN = {"nobn": "none", "bn": "batch", "nobn_lr1e-7": "none", "bn_lr1e-7": "batch
        "lp1": "lp_batch", "lp2": "lp_batch", "lpinf": "lp_batch"}  # fmt: skip
 
 
-def test_error(norm: str, bn: bool, seed: int, step: int) -> float:
+def synthetic_test_error(norm: str, bn: bool, seed: int, step: int) -> float:
     """Synthetic error before the 90% cap: BN falls 8x faster; added noise keeps the error high."""
     return 90 * np.exp(-step / (50 if bn else 400)) + 0.5 * seed + (80 if norm == "noise" else 5)
 
@@ -38,7 +38,7 @@ def synthetic(experiment: str, arms: dict[str, str], steps: list[int]) -> pd.Dat
             meta = {"experiment": experiment, "variant": variant, "seed": seed, "status": "completed",
                     "model.norm": norm, "model.name": "vgg"}  # fmt: skip
             for step in steps[1:]:
-                error = test_error(norm, bn, seed, step)
+                error = synthetic_test_error(norm, bn, seed, step)
                 for split in ("train", "test"):
                     rows.append({**meta, "source": "metrics", "step": step, "split": split, "metric": "error",
                                  "value": min(error, 90.0)})  # fmt: skip
@@ -116,7 +116,7 @@ def test_vgg_accuracy_plots_100_minus_the_mean_test_error_per_arm(tmp_path: Path
             x, y = drawn[f"{labels(variant)} (n=3)"]
             assert np.array_equal(x, steps[1:])
             errors = [
-                [min(test_error(VGG[variant], bn, seed, step), 90.0) for seed in (0, 1, 2)]
+                [min(synthetic_test_error(VGG[variant], bn, seed, step), 90.0) for seed in (0, 1, 2)]
                 for step in steps[1:]
             ]
             np.testing.assert_allclose(y, 100.0 - np.mean(errors, axis=1), err_msg=variant)

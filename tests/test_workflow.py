@@ -38,6 +38,7 @@ def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.Compl
     )
 
 
+@pytest.mark.slow  # a Snakemake DAG build: tens of seconds
 def test_dry_run_shows_the_dag_for_every_scale(tmp_path: Path) -> None:
     work = copy_workflow(tmp_path)
     for scale in ("smoke", "quick", "full"):
@@ -47,11 +48,13 @@ def test_dry_run_shows_the_dag_for_every_scale(tmp_path: Path) -> None:
         assert "fit_linear_floor" in result.stdout  # the trained floors (repro.baselines)
 
 
+@pytest.mark.slow  # a Snakemake DAG build: tens of seconds
 def test_lint_is_clean(tmp_path: Path) -> None:
     result = snakemake(copy_workflow(tmp_path), "--lint")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+@pytest.mark.slow  # a Snakemake DAG build: tens of seconds
 def test_one_figure_target_builds_only_what_it_needs(tmp_path: Path) -> None:
     result = snakemake(copy_workflow(tmp_path), "-n", "fig_he2016_training_curves", "--config", "scale=smoke")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -59,6 +62,7 @@ def test_one_figure_target_builds_only_what_it_needs(tmp_path: Path) -> None:
     assert "build_report" not in result.stdout and "fig_he2016_layer_responses" not in result.stdout
 
 
+@pytest.mark.slow  # a Snakemake DAG build: tens of seconds
 def test_bad_config_names_the_key(tmp_path: Path) -> None:
     work = copy_workflow(tmp_path)
     result = snakemake(work, "-n", "--config", "scael=smoke")
@@ -134,16 +138,17 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
     assert "Tidy tables" in text and "he2016_depth.csv" in text
 
 
+@pytest.mark.slow  # a Snakemake DAG build: tens of seconds
 def test_the_robustness_option_adds_a_second_draw_of_the_asserted_claims_runs(tmp_path: Path) -> None:
     work = copy_workflow(tmp_path)
-    plain = snakemake(work, "-n", "--config", "experiments=[he2016_depth]")
-    second = snakemake(work, "-n", "--config", "experiments=[he2016_depth]", "robustness=True")
+    plain = snakemake(work, "-n", "--config", "experiments=[ioffe2015_mnist]")
+    second = snakemake(work, "-n", "--config", "experiments=[ioffe2015_mnist]", "robustness=True")
     assert plain.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
-    assert "he2016_depth.draw2" not in plain.stdout
-    # R1-pair and R1-pair-test, the claims asserted at quick, compare plain-20 with plain-56: those two, on
-    # 4 new seeds each (the quick verdict seeds 300-303 + 100).
-    draws = set(re.findall(r"experiment=he2016_depth\.draw2, variant=(\w+), seed=(\d+)", second.stdout))
-    assert draws == {(v, str(s)) for v in ("plain20", "plain56") for s in (400, 401, 402, 403)}
-    assert "tables/he2016_depth.draw2.csv" in second.stdout
+    assert "ioffe2015_mnist.draw2" not in plain.stdout
+    # B1 and B1-final, the claims asserted at quick, compare bn with nobn: those two, on 3 new seeds each
+    # (the quick verdict seeds 700-702 + 100); the sensitivity pairs, reported only, are not redrawn.
+    draws = set(re.findall(r"experiment=ioffe2015_mnist\.draw2, variant=(\w+), seed=(\d+)", second.stdout))
+    assert draws == {(v, str(s)) for v in ("bn", "nobn") for s in (800, 801, 802)}
+    assert "tables/ioffe2015_mnist.draw2.csv" in second.stdout
     # The second draw trains on another subset: it gets its own trained floor.
-    assert "baselines/he2016_depth.draw2/linear.csv" in second.stdout
+    assert "baselines/ioffe2015_mnist.draw2/linear.csv" in second.stdout

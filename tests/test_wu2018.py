@@ -61,7 +61,8 @@ def test_bn_runs_normalise_per_worker_and_every_norm_starts_blocks_at_zero_gamma
         for block in model.blocks:
             assert torch.count_nonzero(block.bn2.weight) == 0  # zero gamma in each block's last norm
             assert torch.count_nonzero(block.bn1.weight) == block.bn1.weight.numel()
-    full = {r.variant: r.config for r in expand_runs(experiment, "full", OFFLINE) if r.seed == 500}
+    full_seed = experiment.seeds("full")[0]
+    full = {r.variant: r.config for r in expand_runs(experiment, "full", OFFLINE) if r.seed == full_seed}
     groups = [m.num_groups for m in build_model(full["gn_c2_b32"].model, 1, 10, 28).modules()
               if isinstance(m, nn.GroupNorm)]  # fmt: skip
     assert set(groups) == {8, 16, 32}  # 2 channels per group at the full widths 16, 32, 64
