@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m repro.train EXPERIMENT.yaml --variant V --seed S --scale quick [key=value ...]``."""
     from repro.cli import train_main
 
-    return train_main(argv if argv is not None else sys.argv[1:])
+    return train_main(argv if argv is not None else sys.argv[1:], run)
 
 
 if __name__ == "__main__":
