@@ -90,3 +90,18 @@ def test_no_import_cycles_among_repro_modules() -> None:
     found = cycles(graph)
     detail = [f"{c}: " + "; ".join(f"{m} -> {sorted(graph[m] & set(c))}" for m in c) for c in found]
     assert not found, "import circles:\n" + "\n".join(detail)
+
+
+def test_the_detector_sees_function_local_and_package_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "toy"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from toy.b import g\n")  # function-local
+    (pkg / "b.py").write_text("from toy import a\n")  # `from package import module`
+    (pkg / "sub" / "__init__.py").write_text("from toy.c import x\n")
+    (pkg / "sub" / "leaf.py").write_text("y = 1\n")
+    (pkg / "c.py").write_text("from toy.sub.leaf import y\n")  # runs toy/sub/__init__ too
+    (pkg / "d.py").write_text("import toy.e\n")
+    (pkg / "e.py").write_text("from . import d\n")  # relative
+    graph = import_graph(tmp_path, "toy")
+    assert cycles(graph) == [["toy.a", "toy.b"], ["toy.c", "toy.sub"], ["toy.d", "toy.e"]]
