@@ -103,15 +103,8 @@ class Training:
 
     def save(self, complete: bool = False) -> None:
         """Checkpoint the run (``complete``: the final one, which a rerun does not resume from)."""
-        _save_checkpoint(
-            self.out_dir / CHECKPOINT,
-            self.cfg,
-            self.model,
-            self.optimizer,
-            self.generator,
-            self.state,
-            complete,
-        )
+        path, cfg, state = self.out_dir / CHECKPOINT, self.cfg, self.state
+        _save_checkpoint(path, cfg, self.model, self.optimizer, self.generator, state, complete=complete)
 
 
 def _train(
