@@ -17,11 +17,11 @@ import torch
 import yaml
 
 from repro.checkpoint import CHECKPOINT
-from repro.cli import train_main
 from repro.config import ConfigError, run_config_from_dict
 from repro.data.tensors import DataCorruptError, load_tensors, tensors_checksum
 from repro.runio import atomic_write_bytes, write_json
 from repro.train import PARTIAL_METRICS, run
+from repro.train import main as train_main  # python -m repro.train: cli.train_main with the loop
 
 from .conftest import REPO
 from .test_train import tiny_config

@@ -151,7 +151,7 @@ def test_probe_with_extra_passes_on_a_snapshot_leaves_training_unchanged(
 
 
 def test_command_line_runs_one_run_through_the_same_resolution(tiny_data_root: Path, tmp_path: Path) -> None:
-    from repro.cli import train_main
+    from repro.train import main as train_main  # python -m repro.train: cli.train_main with the loop
 
     from .conftest import REPO
 

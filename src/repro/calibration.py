@@ -21,6 +21,9 @@ from typing import Any
 from repro.errors import ConfigError
 
 SCALE_ORDER = ("smoke", "quick", "full")
+# The robustness draw's seeds are the verdict seeds + SEED_OFFSET (repro.claims.robustness runs them).
+# Defined here, below the claims package, because which seeds are verdict seeds is this module's rule.
+SEED_OFFSET = 100
 
 
 def asserting_scales(raw: Mapping[str, Any]) -> list[str]:
@@ -63,8 +66,6 @@ def looked_at(raw: Mapping[str, Any]) -> dict[int, str]:
 def verdict_seeds(raw: Mapping[str, Any], scale: str, draw_offset: int | None = None) -> dict[int, str]:
     """The verdict seeds of ``scale`` (its seeds, and the robustness draw's) -> the key they come from."""
     if draw_offset is None:
-        from repro.claims.robustness import SEED_OFFSET
-
         draw_offset = SEED_OFFSET
     key = f"scales.{scale}.seeds" if scale_block(raw, scale).get("seeds") else "seeds"
     seeds = scale_seeds(raw, scale)

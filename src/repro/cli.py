@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def train_main(argv: list[str]) -> int:
-    """Resolve one run (experiment, variant, seed, scale, overrides), fetch its data if needed, train it."""
+def train_main(argv: list[str], run: Callable[..., dict[str, Any]]) -> int:
+    """Resolve one run (experiment, variant, seed, scale, overrides), fetch its data if needed, train it.
+
+    ``run`` is :func:`repro.train.run`, handed in by ``python -m repro.train`` (repro.train.main), so that
+    this module needs nothing from the training loop, which imports it.
+    """
     args = _parser().parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from repro.data import DataUnavailableError
@@ -64,8 +69,6 @@ def train_main(argv: list[str]) -> int:
             raise
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from repro.train import run
-
     out = args.out or run_dir(args.scale, experiment.name, args.variant, args.seed, HAND_RESULTS)
     threads = args.threads or int(workflow.get("train_threads") or 1)  # as the pipeline's train_run
     try:

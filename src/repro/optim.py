@@ -12,24 +12,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
 from repro.registry import Registry
 
-if TYPE_CHECKING:  # types only: repro.config imports this module's registries to check names
-    from repro.config import OptimConfig, ScheduleConfig
 
-OPTIMIZERS: Registry[Callable[[Iterable[torch.nn.Parameter], OptimConfig], torch.optim.Optimizer]] = Registry(
-    "optimizer"
+# What the builders read of a run's sections (repro.config's OptimConfig and ScheduleConfig have these
+# fields). Declared here rather than imported: repro.config imports this module's registries to check names.
+class OptimSettings(Protocol):
+    """The fields of a run's ``optim`` section that the optimizer builders read."""
+
+    name: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    nesterov: bool
+
+
+class ScheduleSettings(Protocol):
+    """The fields of a run's ``schedule`` section that the schedules read."""
+
+    name: str
+    milestones: list[int]
+    gamma: float
+    warmup_lr: float | None
+    decay_every: int
+    decay_rate: float
+    decay_speedup: float
+    momentum: dict[str, Any]
+
+
+OPTIMIZERS: Registry[Callable[[Iterable[torch.nn.Parameter], OptimSettings], torch.optim.Optimizer]] = (
+    Registry("optimizer")
 )
-SCHEDULES: Registry[Callable[[ScheduleConfig, float, int], float]] = Registry("schedule")
+SCHEDULES: Registry[Callable[[ScheduleSettings, float, int], float]] = Registry("schedule")
 VALUE_SCHEDULES: Registry[Callable[..., float]] = Registry("value schedule")
 
 
 @OPTIMIZERS.register("sgd")
-def sgd(params: Iterable[torch.nn.Parameter], cfg: OptimConfig) -> torch.optim.Optimizer:
+def sgd(params: Iterable[torch.nn.Parameter], cfg: OptimSettings) -> torch.optim.Optimizer:
     """SGD with (optionally Nesterov) momentum and L2 weight decay."""
     return torch.optim.SGD(
         params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov
@@ -69,7 +92,7 @@ class DampedSGD(torch.optim.Optimizer):
 
 
 @OPTIMIZERS.register("sgd_damped")
-def sgd_damped(params: Iterable[torch.nn.Parameter], cfg: OptimConfig) -> torch.optim.Optimizer:
+def sgd_damped(params: Iterable[torch.nn.Parameter], cfg: OptimSettings) -> torch.optim.Optimizer:
     """SGD with the velocity as a (1 - m)-weighted average of gradients (see DampedSGD); no Nesterov."""
     if cfg.nesterov:
         raise ValueError("optimizer sgd_damped has no Nesterov variant")
@@ -77,29 +100,29 @@ def sgd_damped(params: Iterable[torch.nn.Parameter], cfg: OptimConfig) -> torch.
 
 
 @SCHEDULES.register("multistep")
-def multistep(cfg: ScheduleConfig, base_lr: float, step: int) -> float:
+def multistep(cfg: ScheduleSettings, base_lr: float, step: int) -> float:
     """``base_lr`` times ``gamma`` for every milestone already passed."""
     return base_lr * cfg.gamma ** sum(step >= m for m in cfg.milestones)
 
 
 @SCHEDULES.register("constant")
-def constant(cfg: ScheduleConfig, base_lr: float, step: int) -> float:
+def constant(cfg: ScheduleSettings, base_lr: float, step: int) -> float:
     """The base learning rate throughout."""
     return base_lr
 
 
 @SCHEDULES.register("exponential")
-def exponential(cfg: ScheduleConfig, base_lr: float, step: int) -> float:
+def exponential(cfg: ScheduleSettings, base_lr: float, step: int) -> float:
     """``base_lr * decay_rate ** (step * decay_speedup / decay_every)``; speedup 6 decays 6x faster."""
     return base_lr * cfg.decay_rate ** (step * cfg.decay_speedup / cfg.decay_every)
 
 
-def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimConfig) -> torch.optim.Optimizer:
+def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimSettings) -> torch.optim.Optimizer:
     """The optimizer named by ``cfg.name``."""
     return OPTIMIZERS.get(cfg.name)(params, cfg)
 
 
-def learning_rate(cfg: ScheduleConfig, base_lr: float, step: int, warming_up: bool) -> float:
+def learning_rate(cfg: ScheduleSettings, base_lr: float, step: int, warming_up: bool) -> float:
     """The lr for ``step``; during warm-up the warm-up lr, then the schedule's value set explicitly.
 
     Setting the scheduled value explicitly after warm-up avoids the bug where a chained scheduler
@@ -137,7 +160,7 @@ def scheduled_value(spec: dict[str, Any], step: int) -> float:
     return VALUE_SCHEDULES.get(spec["name"])(step, **options)
 
 
-def momentum_at(cfg: ScheduleConfig, step: int) -> float | None:
+def momentum_at(cfg: ScheduleSettings, step: int) -> float | None:
     """The scheduled momentum at ``step``, or None when ``schedule.momentum`` is not set (optim.momentum)."""
     return scheduled_value(cfg.momentum, step) if cfg.momentum else None
 

@@ -7,7 +7,7 @@ import math
 import os
 import sys
 import time
-from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from repro.config_checks import check_batch_fits
 from repro.data import DatasetTensors, DataUnavailableError, augment_batch, prepare_data
 from repro.data.tensors import DataCorruptError
 from repro.gpus import configure_cuda
-from repro.hooks import DTYPES, apply_constraints, build_constraints, set_hyperparameters
+from repro.hooks import DTYPES, Constraint, apply_constraints, build_constraints, set_hyperparameters
 from repro.losses import Loss, evaluate, get_loss
 from repro.models import build_model, count_parameters
 from repro.optim import build_optimizer, learning_rate, momentum_at
@@ -29,6 +29,8 @@ from repro.probes import ProbeContext
 from repro.probes.runner import ProbeRunner
 from repro.runio import write_json, write_rows
 from repro.runmeta import run_meta
+from repro.runrecord import log_progress, record_heldout, record_training
+from repro.runstate import PhaseClock, RunState
 
 log = logging.getLogger("repro.train")
 
@@ -45,47 +47,6 @@ def select_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-class PhaseClock:
-    """Wall time split by phase (setup, train, eval, probes, checkpoint, write), for meta.json's timing_s."""
-
-    def __init__(self) -> None:
-        self.spent: dict[str, float] = {}
-        self.mark = time.perf_counter()
-
-    def lap(self, phase: str) -> float:
-        """Charge the time since the last lap to ``phase``; returns that time."""
-        now = time.perf_counter()
-        elapsed, self.mark = now - self.mark, now
-        self.spent[phase] = self.spent.get(phase, 0.0) + elapsed
-        return elapsed
-
-    def totals(self) -> dict[str, float]:
-        """Seconds per phase of this process (a resumed run counts only its last segment), rounded."""
-        return {phase: round(seconds, 3) for phase, seconds in self.spent.items()}
-
-
-class RunState:
-    """Everything that must survive a restart, beyond the model and optimizer."""
-
-    def __init__(self, n_train: int, window: int) -> None:
-        self.step = 0
-        self.metrics: list[dict[str, Any]] = []
-        self.probe_rows: dict[str, list[dict[str, Any]]] = {}
-        self.window: deque[tuple[int, float, int]] = deque(maxlen=window)  # (wrong, loss sum, count)
-        self.warming_up = True
-        self.warmup_ended_at: int | None = None
-        self.order = torch.empty(0, dtype=torch.long)
-        self.position = n_train  # forces a fresh permutation on the first step
-        self.resumed_from: list[int] = []
-
-    def train_error(self) -> tuple[float, float]:
-        """(error %, loss) over the running window of augmented training batches."""
-        wrong = sum(w for w, _, _ in self.window)
-        loss = sum(s for _, s, _ in self.window)
-        count = sum(c for _, _, c in self.window)
-        return 100.0 * wrong / max(count, 1), loss / max(count, 1)
 
 
 def run(
@@ -114,9 +75,51 @@ def run(
         raise
 
 
+@dataclass
+class Training:
+    """One run in progress: what :func:`_setup` builds, :func:`_step` advances and :func:`_finish` writes."""
+
+    cfg: RunConfig
+    out_dir: Path
+    threads: int | None
+    started: float
+    clock: PhaseClock
+    device: torch.device
+    cuda_settings: dict[str, bool] | None
+    loss_spec: Loss
+    data: DatasetTensors
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    constraints: list[Constraint]
+    probes: ProbeRunner
+    generator: torch.Generator
+    state: RunState
+    context: ProbeContext
+    before_step_probes: bool = False
+    progress: tuple[int, float] = (0, 0.0)  # (step, time) of the last progress line
+    lr: float = math.nan  # the last step's lr and momentum: a diverged run's final training rows show them
+    momentum: float | None = None
+    diverged_at: int | None = None
+
+    def save(self, complete: bool = False) -> None:
+        """Checkpoint the run (``complete``: the final one, which a rerun does not resume from)."""
+        path, cfg, state = self.out_dir / CHECKPOINT, self.cfg, self.state
+        _save_checkpoint(path, cfg, self.model, self.optimizer, self.generator, state, complete=complete)
+
+
 def _train(
     cfg: RunConfig, out_dir: Path, threads: int | None, device_name: str, allow_tf32: bool
 ) -> dict[str, Any]:
+    job = _setup(cfg, out_dir, threads, device_name, allow_tf32)
+    while job.state.step < cfg.train.steps and job.diverged_at is None:
+        _step(job)
+    return _finish(job)
+
+
+def _setup(
+    cfg: RunConfig, out_dir: Path, threads: int | None, device_name: str, allow_tf32: bool
+) -> Training:
+    """Seed, load the data, build the model, optimizer and probes, resume if possible; run step 0's probes."""
     started, clock = time.time(), PhaseClock()
     out_dir.mkdir(parents=True, exist_ok=True)
     if threads:
@@ -124,17 +127,13 @@ def _train(
     device = select_device(device_name)
     cuda_settings = configure_cuda(allow_tf32) if device.type == "cuda" else None
     write_json(out_dir / "config.json", cfg.to_dict())
+    # The order below fixes what each RNG draw is used for: changing it changes every run.
     torch.manual_seed(cfg.seed)
     dtype, loss_spec = DTYPES[cfg.train.dtype], get_loss(cfg.train.loss)
     data = prepare_data(cfg, device, dtype)
     # Also checked at DAG build where the size is known; here it is known always (e.g. after a substitution).
     check_batch_fits(cfg, len(data.train_x), str(out_dir / "config.json"), f"dataset '{cfg.data.name}'")
-    model = build_model(cfg.model, data.channels, data.num_classes, data.size).to(device)
-    if dtype != torch.float32:
-        model = model.to(dtype)
-    if cfg.train.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
+    model = _build_model(cfg, data, device, dtype)
     optimizer = build_optimizer(model.parameters(), cfg.optim)
     constraints = build_constraints(cfg.constraints, model)
     probes = ProbeRunner(cfg.probes, cfg.train.steps, cfg.seed, out_dir)
@@ -144,86 +143,129 @@ def _train(
     if cfg.schedule.warmup_lr is None:
         state.warming_up = False
     _maybe_resume(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state)
-
-    status, diverged_at = "completed", None
     model.train()
     context = ProbeContext(
         model, None, loss_spec.mean, optimizer, state.step, data, cfg.train.eval_batch_size, seed=cfg.seed
     )
+    job = Training(
+        cfg, out_dir, threads, started, clock, device, cuda_settings, loss_spec, data, model, optimizer,
+        constraints, probes, generator, state, context,
+    )  # fmt: skip
     clock.lap("setup")
     if state.step == 0:
         probes.run("after_step", context, 0, state.probe_rows)
         clock.lap("probes")
-    before_step_probes, progress = probes.has("before_step"), (state.step, time.time())
-    while state.step < cfg.train.steps:
-        lr = learning_rate(cfg.schedule, cfg.optim.lr, state.step, state.warming_up)
-        momentum = momentum_at(cfg.schedule, state.step)
-        set_hyperparameters(optimizer, lr, momentum)
-        x, y = _next_batch(data, state, cfg, generator)
-        output = model(x)
-        loss = loss_spec.mean(output, loss_spec.target(x, y))
-        if not math.isfinite(loss.item()):
-            status, diverged_at = "diverged", state.step
-            log.warning("loss is %s at step %d: recording the run as diverged", loss.item(), state.step)
-            break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if before_step_probes:  # the batch's loss and gradients in hand, before the update
-            clock.lap("train")
-            context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()
-            probes.run("before_step", context, state.step, state.probe_rows)
-            clock.lap("probes")
-        optimizer.step()
-        if constraints:
-            apply_constraints(constraints)
-        state.step += 1
-        wrong = loss_spec.wrong(output, y) if loss_spec.wrong is not None else 0
-        state.window.append((wrong, loss.item() * len(y), len(y)))
-        if (
-            state.warming_up
-            and len(state.window) > 0
-            and state.train_error()[0] < cfg.schedule.warmup_until_train_error
-        ):
-            state.warming_up, state.warmup_ended_at = False, state.step
-            log.info(
-                "warm-up ended at step %d (training error below %.0f%%)",
-                state.step,
-                cfg.schedule.warmup_until_train_error,
-            )
-        last = state.step == cfg.train.steps
-        if state.step % cfg.train.log_every == 0 or last:
-            _record_training(data, state, cfg, lr, momentum, loss_spec)
-            progress = _log_progress(state, cfg, lr, loss_spec, progress)
-        clock.lap("train")
-        if (state.step % cfg.train.eval_every == 0 and state.step >= cfg.train.eval_from) or last:
-            _record_heldout(model, data, state, cfg, loss_spec)
-            write_rows(out_dir / PARTIAL_METRICS, state.metrics, METRIC_COLUMNS)
-            clock.lap("eval")
-        context.batch, context.loss, context.output = (x, y), loss.detach(), output.detach()
-        if probes.run("after_step", context, state.step, state.probe_rows):
-            clock.lap("probes")
-        if state.step % cfg.train.checkpoint_every == 0 and state.step < cfg.train.steps:
-            _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state)
-            clock.lap("checkpoint")
+    job.before_step_probes, job.progress = probes.has("before_step"), (state.step, time.time())
+    return job
 
+
+def _build_model(
+    cfg: RunConfig, data: DatasetTensors, device: torch.device, dtype: torch.dtype
+) -> torch.nn.Module:
+    """The run's model on ``device`` in ``dtype``; channels-last also lays out the test images so."""
+    model = build_model(cfg.model, data.channels, data.num_classes, data.size).to(device)
+    if dtype != torch.float32:
+        model = model.to(dtype)
+    if cfg.train.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
+    return model
+
+
+def _step(job: Training) -> None:
+    """One step: set lr and momentum, forward, stop if the loss is not finite, backward, update, record."""
+    cfg, state, clock = job.cfg, job.state, job.clock
+    job.lr = learning_rate(cfg.schedule, cfg.optim.lr, state.step, state.warming_up)
+    job.momentum = momentum_at(cfg.schedule, state.step)
+    set_hyperparameters(job.optimizer, job.lr, job.momentum)
+    x, y = _next_batch(job.data, state, cfg, job.generator)
+    output = job.model(x)
+    loss = job.loss_spec.mean(output, job.loss_spec.target(x, y))
+    if not math.isfinite(loss.item()):
+        job.diverged_at = state.step
+        log.warning("loss is %s at step %d: recording the run as diverged", loss.item(), state.step)
+        return
+    job.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if job.before_step_probes:  # the batch's loss and gradients in hand, before the update
+        clock.lap("train")
+        job.context.batch, job.context.loss, job.context.output = (x, y), loss.detach(), output.detach()
+        job.probes.run("before_step", job.context, state.step, state.probe_rows)
+        clock.lap("probes")
+    job.optimizer.step()
+    if job.constraints:
+        apply_constraints(job.constraints)
+    state.step += 1
+    _track_window(job, y, loss, output)
+    _after_step(job, (x, y), loss, output)
+
+
+def _track_window(job: Training, y: torch.Tensor, loss: torch.Tensor, output: torch.Tensor) -> None:
+    """Add the step's batch to the running training window; end the warm-up once its error is low enough."""
+    state, schedule, loss_spec = job.state, job.cfg.schedule, job.loss_spec
+    wrong = loss_spec.wrong(output, y) if loss_spec.wrong is not None else 0
+    state.window.append((wrong, loss.item() * len(y), len(y)))
+    if (
+        state.warming_up
+        and len(state.window) > 0
+        and state.train_error()[0] < schedule.warmup_until_train_error
+    ):
+        state.warming_up, state.warmup_ended_at = False, state.step
+        log.info(
+            "warm-up ended at step %d (training error below %.0f%%)",
+            state.step,
+            schedule.warmup_until_train_error,
+        )
+
+
+def _after_step(
+    job: Training, batch: tuple[torch.Tensor, torch.Tensor], loss: torch.Tensor, output: torch.Tensor
+) -> None:
+    """At their cadences: the training rows and progress line, held-out evaluation, probes, a checkpoint."""
+    cfg, state, clock = job.cfg, job.state, job.clock
+    last = state.step == cfg.train.steps
+    if state.step % cfg.train.log_every == 0 or last:
+        record_training(job.data, state, cfg, job.lr, job.momentum, job.loss_spec)
+        job.progress = log_progress(state, cfg, job.lr, job.loss_spec, job.progress)
     clock.lap("train")
-    if status == "diverged":
-        _record_training(data, state, cfg, lr, momentum, loss_spec, loss_override=float("nan"))
-        _record_heldout(model, data, state, cfg, loss_spec)
+    if (state.step % cfg.train.eval_every == 0 and state.step >= cfg.train.eval_from) or last:
+        record_heldout(job.model, job.data, state, cfg, job.loss_spec)
+        write_rows(job.out_dir / PARTIAL_METRICS, state.metrics, METRIC_COLUMNS)
         clock.lap("eval")
-    _save_checkpoint(out_dir / CHECKPOINT, cfg, model, optimizer, generator, state, complete=True)
+    job.context.batch, job.context.loss, job.context.output = batch, loss.detach(), output.detach()
+    if job.probes.run("after_step", job.context, state.step, state.probe_rows):
+        clock.lap("probes")
+    if state.step % cfg.train.checkpoint_every == 0 and state.step < cfg.train.steps:
+        job.save()
+        clock.lap("checkpoint")
+
+
+def _finish(job: Training) -> dict[str, Any]:
+    """Write out a diverged run's last rows, the final checkpoint, probes, metrics, then meta.json."""
+    cfg, state, clock, out_dir = job.cfg, job.state, job.clock, job.out_dir
+    clock.lap("train")
+    if job.diverged_at is not None:
+        record_training(job.data, state, cfg, job.lr, job.momentum, job.loss_spec, loss_override=float("nan"))
+        record_heldout(job.model, job.data, state, cfg, job.loss_spec)
+        clock.lap("eval")
+    job.save(complete=True)
     clock.lap("checkpoint")
     for name, rows in state.probe_rows.items():
-        columns = (
-            ["step"]
-            + sorted({k for r in rows for k in r} - {"step", "metric", "value"})
-            + ["metric", "value"]
-        )
+        columns = [
+            "step",
+            *sorted({k for r in rows for k in r} - {"step", "metric", "value"}),
+            "metric",
+            "value",
+        ]
         write_rows(out_dir / "probes" / f"{name}.csv", rows, columns)
     write_rows(out_dir / "metrics.csv", state.metrics, METRIC_COLUMNS)
-    meta = run_meta(cfg, device, threads, started, state, status, diverged_at, count_parameters(model), data)
-    if cuda_settings is not None:
-        meta["cuda"] = cuda_settings | {"visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "all")}
+    status = "completed" if job.diverged_at is None else "diverged"
+    meta = run_meta(
+        cfg, job.device, job.threads, job.started, state, status, job.diverged_at,
+        count_parameters(job.model), job.data,
+    )  # fmt: skip
+    if job.cuda_settings is not None:
+        meta["cuda"] = job.cuda_settings | {"visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "all")}
     clock.lap("write")
     meta["timing_s"] = clock.totals()
     write_json(out_dir / "meta.json", meta)  # written last: its presence marks a finished run
@@ -247,66 +289,11 @@ def _next_batch(
     return x, data.train_y[index]
 
 
-def _record_training(
-    data: DatasetTensors,
-    state: RunState,
-    cfg: RunConfig,
-    lr: float,
-    momentum: float | None,
-    loss_spec: Loss,
-    loss_override: float | None = None,
-) -> None:
-    """Append the running-window training error (if the task has one) and loss, the lr (and momentum)."""
-    error, loss = state.train_error()
-    if loss_override is not None:
-        loss = loss_override
-    values = [("error", error)] if loss_spec.has_error else []
-    values += [("loss", loss), ("lr", lr)] + ([("momentum", momentum)] if momentum is not None else [])
-    for metric, value in values:
-        state.metrics.append(_metric_row(state, cfg, data, "train", metric, value))
-
-
-def _record_heldout(
-    model: torch.nn.Module, data: DatasetTensors, state: RunState, cfg: RunConfig, loss_spec: Loss
-) -> None:
-    """Append error (if the task has one) and loss on the test split (and validation split, if any)."""
-    splits = [("test", data.test_x, data.test_y)]
-    if data.val_x is not None:
-        splits.append(("val", data.val_x, data.val_y))
-    for split, x, y in splits:
-        error, loss = evaluate(model, x, y, cfg.train.eval_batch_size, loss_spec)
-        if error is not None:
-            state.metrics.append(_metric_row(state, cfg, data, split, "error", error))
-        state.metrics.append(_metric_row(state, cfg, data, split, "loss", loss))
-
-
-def _log_progress(
-    state: RunState, cfg: RunConfig, lr: float, loss_spec: Loss, since: tuple[int, float]
-) -> tuple[int, float]:
-    """One INFO line: step/steps, lr, running loss and error, images/s since the last line, and the ETA."""
-    now, (step0, t0) = time.time(), since
-    rate = (state.step - step0) / max(now - t0, 1e-9)  # steps per second
-    error, loss = state.train_error()
-    eta = (cfg.train.steps - state.step) / max(rate, 1e-9)
-    log.info(
-        "step %d/%d  lr %.4g  loss %.4f%s  %.0f images/s  ETA %s",
-        state.step, cfg.train.steps, lr, loss,
-        f"  train error {error:.2f}%" if loss_spec.has_error else "", rate * cfg.train.batch_size,
-        time.strftime("%H:%M:%S", time.gmtime(eta)) if eta < 86400 else f"{eta / 3600:.0f} h",
-    )  # fmt: skip
-    return state.step, now
-
-
-def _metric_row(state: RunState, cfg: RunConfig, data: DatasetTensors, split: str, metric: str, value: float):
-    epoch = state.step * cfg.train.batch_size / len(data.train_x)
-    return {"step": state.step, "epoch": round(epoch, 4), "split": split, "metric": metric, "value": value}
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m repro.train EXPERIMENT.yaml --variant V --seed S --scale quick [key=value ...]``."""
     from repro.cli import train_main
 
-    return train_main(argv if argv is not None else sys.argv[1:])
+    return train_main(argv if argv is not None else sys.argv[1:], run)
 
 
 if __name__ == "__main__":

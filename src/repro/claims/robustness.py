@@ -13,13 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from repro.calibration import SEED_OFFSET  # noqa: F401  (re-exported: the workflow reads it here)
 from repro.claims.arms import named_variants
 from repro.claims.verdicts import NOT_EVALUABLE, REPRODUCED
 
 KEYS = ["experiment", "id"]
-# The second draw: other seeds (each first-draw seed + SEED_OFFSET), another fixed training subset
-# (data.subset_seed), run under results/{scale}/runs/{experiment}{SUFFIX}/ and tabled as {experiment}{SUFFIX}.
-SEED_OFFSET = 100
+# The second draw: other seeds (each first-draw seed + SEED_OFFSET, set in repro.calibration), another
+# fixed training subset (data.subset_seed), run under results/{scale}/runs/{experiment}{SUFFIX}/ and tabled
+# as {experiment}{SUFFIX}.
 SUBSET_SEED = 1
 SUFFIX = ".draw2"
 ROBUSTNESS_COLUMNS = [*KEYS, "statement", "asserted", "first", "second", "robust", "flag"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.models import MODELS
+from repro.models.base import MODELS
 from repro.models.mlp import check_init_std, drop_probability, dropout_or_none, gaussian_init_
 from repro.models.norms import has_bias, make_activation, make_norm
 from repro.models.specs import Spec

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.models import MODELS
+from repro.models.base import MODELS
 from repro.models.blocks import feature_dropout
 from repro.models.init import init_weights_
 from repro.models.mlp import drop_probability, per_layer

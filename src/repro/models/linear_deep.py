@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.models import MODELS
+from repro.models.base import MODELS
 from repro.models.init import init_weights_
 from repro.models.norms import has_bias, make_norm
 from repro.models.specs import Spec

@@ -25,7 +25,7 @@ import math
 import torch
 from torch import nn
 
-from repro.models import MODELS
+from repro.models.base import MODELS
 from repro.models.norms import has_bias, make_activation, make_norm
 from repro.models.specs import Spec
 

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from repro.models import MODELS
+from repro.models.base import MODELS
 from repro.models.init import init_weights_, zero_gamma_last_
 from repro.models.norms import has_bias, make_norm
 from repro.models.specs import Spec

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from repro.models import MODELS
+from repro.models.base import MODELS
 from repro.models.blocks import conv_stack
 from repro.models.init import init_weights_
 from repro.models.mlp import HiddenLayer

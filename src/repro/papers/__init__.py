@@ -1,7 +1,9 @@
 """Paper plug-ins: each paper's figures, tables, variant labels and setup-table rows, registered by name.
 
-A plug-in is one module (or a small package) per paper. It creates its paper with :func:`register` and
-decorates its functions::
+A plug-in is one module (or a small package) per paper. It creates its paper with :func:`register` (from
+:mod:`repro.papers.registry`, the module below this one: a built-in plug-in never imports the package that
+loads it; an external plug-in file may use the re-export ``repro.papers.register``) and decorates its
+functions::
 
     PAPER = register("he2016")
 
@@ -32,86 +34,32 @@ import pkgutil
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-FigureFunction = Callable[[pd.DataFrame, Path], None]
-TableFunction = Callable[[pd.DataFrame, Mapping[str, Any], Path], Path]
-LabelFunction = Callable[[str, Mapping[str, Any]], str]
-SetupRow = tuple[str, list[tuple[str, str]]]  # (row label, [(template, dotted config key), ...])
+from repro.papers.registry import (  # noqa: F401  (re-exported: external plug-ins call repro.papers.register)
+    PAPERS,
+    FigureFunction,
+    LabelFunction,
+    Paper,
+    PluginError,
+    SetupRow,
+    TableFunction,
+    register,
+    variant_configs,
+    variant_labels,
+)
 
 BUILTIN = __name__
 
 
-class PluginError(KeyError):
-    """A paper, figure or table that no plug-in registers; the message lists the valid names."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-@dataclass
-class Paper:
-    """One paper's exhibits and words, filled in by its plug-in at import time."""
-
-    key: str
-    module: str = ""  # the plug-in module that registered it (for error messages)
-    figures: dict[str, FigureFunction] = field(default_factory=dict)
-    tables: dict[str, TableFunction] = field(default_factory=dict)
-    label: LabelFunction | None = None
-    setup_rows: dict[str, SetupRow] = field(default_factory=dict)
-    value_texts: dict[str, dict[object, str]] = field(default_factory=dict)
-
-    def figure(self, name: str) -> Callable[[FigureFunction], FigureFunction]:
-        """Decorator: register ``fn(table, out_pdf)`` as the figure ``name`` (figures/<name>.pdf)."""
-        return lambda fn: self._add(self.figures, "figure", name, fn)
-
-    def table(self, name: str) -> Callable[[TableFunction], TableFunction]:
-        """Decorator: register ``fn(table, experiment, out_tex)`` as the table ``name``."""
-        return lambda fn: self._add(self.tables, "table", name, fn)
-
-    def labels(self, fn: LabelFunction) -> LabelFunction:
-        """Decorator: ``fn(variant, flat config)`` gives the display name of a variant (legends, tables)."""
-        self.label = fn
-        return fn
-
-    def variant_label(self, variant: str, config: Mapping[str, Any] | None = None) -> str:
-        """The display name of ``variant`` (its name when the plug-in gives none)."""
-        return self.label(variant, config or {}) if self.label else variant
-
-    def _add(self, registry: dict, kind: str, name: str, fn: Callable) -> Callable:
-        # Output files are named by the exhibit alone, so a name must be unique over all papers.
-        owner = next(
-            (p.key for p in PAPERS.values() if name in getattr(p, f"{kind}s") and p is not self), None
-        )
-        if owner is not None:
-            raise ValueError(
-                f"{kind} '{name}' of paper '{self.key}' is already registered by paper '{owner}'"
-            )
-        registry[name] = fn
-        return fn
-
-
-PAPERS: dict[str, Paper] = {}
-
-
-def register(key: str) -> Paper:
-    """Create and register the paper ``key``; call once, at the top of its plug-in module."""
-    module = sys._getframe(1).f_globals.get("__name__", "")
-    existing = PAPERS.get(key)
-    if existing is not None and existing.module != module:
-        raise ValueError(f"paper '{key}' is registered twice: by {existing.module} and by {module}")
-    PAPERS[key] = Paper(key=key, module=module)  # a reloaded module starts its paper afresh
-    return PAPERS[key]
-
-
 def builtin_keys() -> list[str]:
-    """Keys of the plug-ins shipped in repro.papers (modules and packages not starting with '_')."""
+    """Keys of the plug-ins shipped in repro.papers: its modules and packages but registry and '_' ones."""
     here = [str(Path(__file__).parent)]
-    return sorted(m.name for m in pkgutil.iter_modules(here) if not m.name.startswith("_"))
+    return sorted(
+        m.name for m in pkgutil.iter_modules(here) if not m.name.startswith("_") and m.name != "registry"
+    )
 
 
 def find(key: str) -> Paper | None:
@@ -198,35 +146,6 @@ def module_files(module: str) -> list[str]:
         folder = Path(spec.origin).parent
         return sorted(str(p) for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
     return [spec.origin]
-
-
-def variant_configs(table: pd.DataFrame, experiment: Mapping[str, Any] | None = None) -> dict[str, dict]:
-    """Per variant, its flat config: the tidy table's config columns, else what the experiment file declares.
-
-    Variants that did not run (e.g. nets a paper tabulates but this scale skips) get ``base`` merged with
-    their entry under ``variants`` in the experiment file, so labels never have to parse a variant's name.
-    """
-    from repro.config import deep_merge
-    from repro.tables import flatten
-
-    out: dict[str, dict] = {}
-    experiment = experiment or {}
-    for variant, overrides in (experiment.get("variants") or {}).items():
-        out[str(variant)] = flatten(deep_merge(experiment.get("base") or {}, overrides or {}))
-    if not table.empty and "variant" in table:
-        columns = [c for c in table.columns if "." in c]
-        for variant, row in table.groupby("variant")[columns].first().iterrows():
-            ran = {c: v for c, v in row.items() if not (isinstance(v, float) and pd.isna(v))}
-            out[str(variant)] = {**out.get(str(variant), {}), **ran}
-    return out
-
-
-def variant_labels(
-    paper: Paper | None, table: pd.DataFrame, experiment: Mapping[str, Any] | None = None
-) -> dict[str, str]:
-    """Display name of every variant the table or the experiment file knows, from the paper's labels."""
-    configs = variant_configs(table, experiment)
-    return {v: paper.variant_label(v, c) if paper else v for v, c in configs.items()}
 
 
 @dataclass(frozen=True)

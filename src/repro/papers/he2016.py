@@ -39,9 +39,10 @@ from repro.figures.style import (
     save_figure,
     thousands_axis,
 )
-from repro.papers import register, variant_configs
+from repro.papers.registry import register, variant_configs
+from repro.report.booktabs import ADDLINESPACE, Row, write_tabular
 from repro.report.floor import floor_cell, floor_row, has_floor
-from repro.report.latex import fmt_number, fmt_params, latex_escape, write_text
+from repro.report.latex import fmt_number, fmt_params, latex_escape
 from repro.report.macros import mean_sd_text
 
 PAPER = register("he2016")
@@ -228,21 +229,18 @@ def table6(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path, ke
     counts = status_counts(table)
     info = variant_info(table, experiment)
     variants = sorted_variants([*counts.index, *paper, *reimpl_numbers])
-    lines = [
-        HEADER,
-        r"\begin{tabular}{@{}l r r l r r@{}}",
-        r"\toprule",
-        r" & \multicolumn{2}{c}{Params} & \multicolumn{3}{c}{Test error (\%)} \\",
+    head: list[Row] = [
+        ["", r"\multicolumn{2}{c}{Params}", r"\multicolumn{3}{c}{Test error (\%)}"],
         r"\cmidrule(lr){2-3} \cmidrule(l){4-6}",
-        f"Net & Ours & Paper & Ours: mean $\\pm$ sd (n) & Paper & {latex_escape(reimpl_name)} \\\\",
-        r"\midrule",
+        ["Net", "Ours", "Paper", r"Ours: mean $\pm$ sd (n)", "Paper", latex_escape(reimpl_name)],
     ]
+    lines: list[Row] = []
     family = None
     for variant in variants:
         # A net whose config is unknown (named only by the reference) stays with the nets before it.
         residual = info.loc[variant, "residual"] if variant in info.index else None
         if residual is not None and family is not None and residual != family:
-            lines.append(r"\addlinespace")
+            lines.append(ADDLINESPACE)
         family = family if residual is None else residual
         ours = mean_sd_text(summary.loc[variant], "error") if variant in summary.index else "not run"
         params = fmt_params(info.loc[variant, "params"]) if variant in info.index else ""
@@ -254,8 +252,7 @@ def table6(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path, ke
             fmt_number(paper.get(variant)),
             fmt_number(reimpl_numbers.get(variant)),
         ]
-        lines.append(" & ".join(cells) + r" \\")
+        lines.append(cells)
     if has_floor(table):
         lines += floor_row(["", "", floor_cell(table, list(counts.index) or None), "--", "--"])
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return write_text(Path(out_tex), "\n".join(lines) + "\n")
+    return write_tabular(Path(out_tex), "@{}l r r l r r@{}", head, lines, HEADER)

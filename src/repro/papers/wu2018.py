@@ -34,9 +34,10 @@ from repro.figures.style import (
     no_runs,
     save_figure,
 )
-from repro.papers import register, variant_configs
+from repro.papers.registry import register, variant_configs
+from repro.report.booktabs import ADDLINESPACE, Row, write_tabular
 from repro.report.floor import floor_cell, floor_row, has_floor
-from repro.report.latex import fmt_number, write_text
+from repro.report.latex import fmt_number
 from repro.report.macros import mean_sd_text
 
 PAPER = register("wu2018")
@@ -275,8 +276,9 @@ def _cell(summary: pd.DataFrame, variant: str | None) -> str:
     return mean_sd_text(summary.loc[variant], "error")
 
 
-def _header(columns: int) -> list[str]:
-    return [HEADER, r"\begin{tabular}{@{}l" + " r" * columns + "@{}}", r"\toprule"]
+def _columns(numbers: int) -> str:
+    """A label column, then ``numbers`` right-aligned ones."""
+    return "@{}l" + " r" * numbers + "@{}"
 
 
 @PAPER.table("wu2018_table1")
@@ -288,21 +290,17 @@ def table1(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     test = summarize(test_errors(table))
     train = summarize(per_run(table, FINAL_TRAIN, status=None).merge(runs(table), on=["variant", "seed"]))
     paper = (experiment.get("reference") or {}).get("table1") or {}
-    lines = _header(3)
-    lines += [
-        r"Norm & Test error (\%), ours & Training error (\%), ours & Paper (ImageNet val.) \\",
-        r"\midrule",
-    ]
+    head = ["Norm", r"Test error (\%), ours", r"Training error (\%), ours", "Paper (ImageNet val.)"]
+    lines: list[Row] = []
     for norm in ORDER:
         variants = info.index[(info["norm"] == norm) & (info["per_worker"] == largest)]
         variant = variants[0] if len(variants) else None
-        cells = [norm, _cell(test, variant), _cell(train, variant), fmt_number(paper.get(norm.lower()), 1)]
-        lines.append(" & ".join(cells) + r" \\")
+        ours = [_cell(test, variant), _cell(train, variant)]
+        lines.append([norm, *ours, fmt_number(paper.get(norm.lower()), 1)])
     if has_floor(table):
         ran = list(info.index)
         lines += floor_row([floor_cell(table, ran), floor_cell(table, ran, "train_error"), "--"])
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return write_text(Path(out_tex), "\n".join(lines) + "\n")
+    return write_tabular(Path(out_tex), _columns(3), [head], lines, HEADER)
 
 
 @PAPER.table("wu2018_table2")
@@ -313,30 +311,23 @@ def table2(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     summary = summarize(values)
     sizes = sorted({int(b) for b in info["per_worker"].dropna()}, reverse=True)
     paper = (experiment.get("reference") or {}).get("table2") or {}
-    lines = _header(len(sizes))
-    lines += [
-        "Images per worker & " + " & ".join(str(b) for b in sizes) + r" \\",
-        r"\midrule",
-    ]
+    head = ["Images per worker", *(str(b) for b in sizes)]
+    lines: list[Row] = []
     arms = {norm: _by_size(info, norm) for norm in ("BN", "GN")}
     # Mean +- sd only: five columns of "38.78 +- 2.70 (n=3)" overflow a page; n gets its own row.
     for norm in ("BN", "GN"):
-        cells = [f"{norm}, ours"] + [_mean_sd(summary, arms[norm].get(b)) for b in sizes]
-        lines.append(" & ".join(cells) + r" \\")
-    gaps = [_gap_text(values, arms["GN"].get(b), arms["BN"].get(b)) for b in sizes]
-    lines.append(r"GN $-$ BN, ours & " + " & ".join(gaps) + r" \\")
-    seeds = [_seeds_text(summary, arms["BN"].get(b), arms["GN"].get(b)) for b in sizes]
-    lines.append(r"Seeds (BN, GN), ours & " + " & ".join(seeds) + r" \\")
+        lines.append([f"{norm}, ours"] + [_mean_sd(summary, arms[norm].get(b)) for b in sizes])
+    pairs = [(arms["BN"].get(b), arms["GN"].get(b)) for b in sizes]
+    lines.append([r"GN $-$ BN, ours", *(_gap_text(values, gn, bn) for bn, gn in pairs)])
+    lines.append(["Seeds (BN, GN), ours", *(_seeds_text(summary, bn, gn) for bn, gn in pairs)])
     if has_floor(table):  # per column: the floor of the images that column's runs train on
         lines += floor_row([floor_cell(table, [arms["BN"].get(b), arms["GN"].get(b)]) for b in sizes])
-    lines.append(r"\addlinespace")
+    lines.append(ADDLINESPACE)
     for norm in ("BN", "GN"):
         numbers = paper.get(norm.lower()) or {}
-        lines.append(f"{norm}, paper & " + " & ".join(fmt_number(numbers.get(b), 1) for b in sizes) + r" \\")
-    diffs = [_paper_gap(paper, b) for b in sizes]
-    lines.append(r"GN $-$ BN, paper & " + " & ".join(diffs) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return write_text(Path(out_tex), "\n".join(lines) + "\n")
+        lines.append([f"{norm}, paper", *(fmt_number(numbers.get(b), 1) for b in sizes)])
+    lines.append([r"GN $-$ BN, paper", *(_paper_gap(paper, b) for b in sizes)])
+    return write_tabular(Path(out_tex), _columns(len(sizes)), [head], lines, HEADER)
 
 
 def _mean_sd(summary: pd.DataFrame, variant: str | None) -> str:
@@ -392,25 +383,21 @@ def table3(table: pd.DataFrame, experiment: Mapping[str, Any], out_tex: Path) ->
     at = info[info["per_worker"] == largest]
     summary = summarize(test_errors(table))
     reference = experiment.get("reference") or {}
-    lines = [HEADER, r"\begin{tabular}{@{}l l r r@{}}", r"\toprule"]
-    lines += [r"Division & Setting & Test error (\%), ours & Paper \\", r"\midrule"]
+    lines: list[Row] = []
     groups = _division(at, "groups", "LN")
     for count, variant in sorted(groups.items(), reverse=True):
         ref = fmt_number((reference.get("table3_groups") or {}).get(count), 1)
-        lines.append(
-            f"groups & G = {count}{' (LN)' if count == 1 else ''} & {_cell(summary, variant)} & {ref}"
-            + r" \\"
-        )
-    lines.append(r"\addlinespace")
+        lines.append(["groups", f"G = {count}{' (LN)' if count == 1 else ''}", _cell(summary, variant), ref])
+    lines.append(ADDLINESPACE)
     sizes = _division(at, "group_size", "IN")
     for size, variant in sorted(sizes.items(), reverse=True):
         ref = fmt_number((reference.get("table3_channels") or {}).get(size), 1)
         text = f"{size} per group{' (IN)' if size == 1 else ''}"
-        lines.append(f"channels & {text} & {_cell(summary, variant)} & {ref}" + r" \\")
+        lines.append(["channels", text, _cell(summary, variant), ref])
     if has_floor(table):
         lines += floor_row(["", floor_cell(table, [*groups.values(), *sizes.values()]), "--"])
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return write_text(Path(out_tex), "\n".join(lines) + "\n")
+    head = ["Division", "Setting", r"Test error (\%), ours", "Paper"]
+    return write_tabular(Path(out_tex), "@{}l l r r@{}", [head], lines, HEADER)
 
 
 def _division(info: pd.DataFrame, key: str, end: str) -> dict[int, str]:

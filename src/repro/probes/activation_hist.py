@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 from repro.probes.percentiles import captured_nonlinearity_input
 
 DEFAULT_QUANTILES = [5.0, 15.0, 25.0, 50.0, 75.0, 85.0, 95.0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 
 
 def layer_output(model: nn.Module, module: str, x: torch.Tensor, batch_size: int) -> torch.Tensor:

@@ -41,7 +41,7 @@ def is_due(probe: Any, step: int, last_step: int, fixed: frozenset[int]) -> bool
 def check_probe_cadence(probes: list[Any], source: str) -> None:
     """Reject an unknown phase or an impossible cadence, naming the key and the source."""
     from repro.errors import ConfigError
-    from repro.probes import PHASES
+    from repro.probes.base import PHASES
 
     for i, probe in enumerate(probes):
         key = f"probes[{i}]"

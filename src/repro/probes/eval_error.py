@@ -8,7 +8,7 @@ first ``n`` images of ``split``, as the papers' "training error" curves do.
 from __future__ import annotations
 
 from repro.losses import evaluate
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 
 
 @PROBES.register("eval_error")

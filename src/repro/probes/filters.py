@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-from repro.probes import PROBES, Probe, ProbeContext, ProbeResult
+from repro.probes.base import PROBES, Probe, ProbeContext, ProbeResult
 
 
 def filter_images(weight: torch.Tensor, n: int, shape: list[int] | None = None) -> torch.Tensor:

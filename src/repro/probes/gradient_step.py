@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from repro.probes import PROBES, Probe, ProbeContext, ProbeResult
+from repro.probes.base import PROBES, Probe, ProbeContext, ProbeResult
 
 
 @PROBES.register("gradient_step")

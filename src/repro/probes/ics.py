@@ -21,7 +21,7 @@ import math
 import torch
 from torch import nn
 
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 
 
 def weight_layers(model: nn.Module) -> list[nn.Module]:

@@ -27,7 +27,7 @@ import math
 
 import torch
 
-from repro.probes import PROBES, Probe, ProbeContext, ProbeResult, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, ProbeResult, Row
 
 
 def log_multipliers(low: float, high: float, num: int) -> list[float]:

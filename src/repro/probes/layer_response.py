@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 
 
 @PROBES.register("layer_response")

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 
 # Channel-wise dropout modules: one mask entry per (image, channel), shared over positions.
 CHANNEL_DROPOUT = (nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from repro.models.norms import ACTIVATIONS
-from repro.probes import PROBES, Probe, ProbeContext, Row
+from repro.probes.base import PROBES, Probe, ProbeContext, Row
 
 DEFAULT_PERCENTILES = [float(p) for p in range(5, 100, 5)]
 

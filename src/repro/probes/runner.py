@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from repro.probes import ProbeContext, ProbeResult, Row, build_probe
 from repro.probes.artifacts import write_artifacts
+from repro.probes.base import ProbeContext, ProbeResult, Row, build_probe
 from repro.probes.cadence import fixed_steps, is_due
 from repro.probes.isolation import isolated
 

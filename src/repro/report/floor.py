@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from repro.baselines.floor import LABEL, floor_for_variant, linear_floor
+from repro.report.booktabs import MIDRULE, table_row
 from repro.report.latex import fmt_number, latex_escape
 
 FLOOR_ROW = f"{LABEL} (floor)"  # "linear classifier (floor)"
@@ -61,4 +62,4 @@ def has_floor(table: pd.DataFrame) -> bool:
 
 def floor_row(cells: list[str], label: str = FLOOR_ROW) -> list[str]:
     """The LaTeX lines of the floor row: a rule, then ``label`` and ``cells`` (already LaTeX)."""
-    return [r"\midrule", " & ".join([latex_escape(label), *cells]) + r" \\"]
+    return [MIDRULE, table_row([latex_escape(label), *cells])]

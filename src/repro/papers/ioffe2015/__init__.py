@@ -5,28 +5,11 @@ are named after the paper's models (``bn_x5`` is BN-x5). The other MNIST variant
 config columns (same lr and init, ``model.norm`` none vs batch), never by their names.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
-
-from repro.papers import register
-
-PAPER = register("ioffe2015")
-
-LABELS = {
-    "nobn": "baseline (no BN)", "bn": "BN",
-    "nobn_base": "no BN (Inception)", "bn_base": "BN-Baseline", "bn_x5": "BN-x5", "bn_x30": "BN-x30",
-    "bn_x5_sigmoid": "BN-x5-Sigmoid", "nobn_x5": "no BN, 5x lr", "nobn_sigmoid": "no BN, sigmoid",
-}  # fmt: skip
-ARMS = list(LABELS)[2:]  # the proxy's arms in the paper's order (Fig. 3)
-
-
-@PAPER.labels
-def arm_label(variant: str, config: Mapping[str, Any]) -> str:
-    """The paper's name of a main-pair variant or proxy arm ('BN-x5'); other variants keep their name."""
-    return LABELS.get(variant, variant)
-
-
-# Registers the figures and the Fig. 3 table on PAPER (imported for that side effect).
-from repro.papers.ioffe2015 import fig3, figures  # noqa: E402, F401
+# The paper and its labels (paper), then the modules that register its exhibits on it.
+from repro.papers.ioffe2015 import fig3, figures  # noqa: F401
+from repro.papers.ioffe2015.paper import (  # noqa: F401  (the plug-in's names)
+    ARMS,
+    LABELS,
+    PAPER,
+    arm_label,
+)

@@ -25,7 +25,7 @@ from repro.figures.style import (
     save_figure,
     thousands_axis,
 )
-from repro.papers.ioffe2015 import ARMS, LABELS, PAPER
+from repro.papers.ioffe2015.paper import ARMS, LABELS, PAPER
 
 MAIN = ("nobn", "bn")
 SHORT = {"nobn": "no BN", "bn": "BN"}

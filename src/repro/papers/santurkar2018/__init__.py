@@ -6,40 +6,11 @@ santurkar2018_dln; ``lp1``, ``lp2``, ``lpinf``, the l_p norms of Fig. 5, in both
 arms they find in the table and mark missing ones.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
-
-from repro.papers import register
-
-PAPER = register("santurkar2018")
-PAPER.value_texts["model.norm"] = {
-    "none": "none",
-    "batch": "BN",
-    "noisy_batch": "BN, then the noise after its gamma/beta, before the ReLU (noisy BN)",
-    "noise": "the noise after the layer's bias, before the ReLU (no BN)",
-}
-# l_p norms are given as a mapping (model.norm.name, model.norm.p; Fig. 5).
-PAPER.value_texts["model.norm.name"] = {"lp_batch": "l_p batch norm (Fig. 5)"}
-PAPER.value_texts["model.norm.p"] = {1: "l1", 2: "l2", "inf": "l-inf"}
-
-LABELS = {
-    "nobn": "standard", "bn": "BN", "noisy_bn": "noisy BN", "nobn_noise": "standard + noise",
-    "nobn_lr0.5": "standard, lr 0.5", "bn_lr0.5": "BN, lr 0.5",
-    "nobn_lr1e-7": "standard, lr 1e-7", "bn_lr1e-7": "BN, lr 1e-7",
-    "lp1": "l1 norm", "lp2": "l2 norm", "lpinf": "l-inf norm",
-}  # fmt: skip
-# The deep linear nets' lr as the paper states it, on the summed loss (the runs train on the mean).
-DLN_LABELS = {**LABELS, "nobn": "standard, lr 1e-6", "bn": "BN, lr 1e-6"}
-
-
-@PAPER.labels
-def arm_label(variant: str, config: Mapping[str, Any]) -> str:
-    """The paper's name of an arm ('noisy BN'); other variants keep their name."""
-    labels = DLN_LABELS if config.get("model.name") == "linear_deep" else LABELS
-    return labels.get(variant, variant)
-
-
-# Registers the figures and tables on PAPER (imported for that side effect).
-from repro.papers.santurkar2018 import figures, tables  # noqa: E402, F401
+# The paper and its labels (paper), then the modules that register its exhibits on it.
+from repro.papers.santurkar2018 import figures, tables  # noqa: F401
+from repro.papers.santurkar2018.paper import (  # noqa: F401  (the plug-in's names)
+    DLN_LABELS,
+    LABELS,
+    PAPER,
+    arm_label,
+)

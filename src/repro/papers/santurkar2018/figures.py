@@ -24,7 +24,7 @@ from repro.figures.style import (
     no_runs,
     save_figure,
 )
-from repro.papers.santurkar2018 import DLN_LABELS, LABELS, PAPER
+from repro.papers.santurkar2018.paper import DLN_LABELS, LABELS, PAPER
 
 COLORS = {"nobn": PALETTE[1], "bn": PALETTE[0], "noisy_bn": PALETTE[2], "nobn_noise": PALETTE[3],
           "nobn_lr0.5": PALETTE[1], "bn_lr0.5": PALETTE[0],

@@ -16,8 +16,8 @@ import torch
 from repro import paths
 from repro.analysis import COMPLETED, select, sorted_variants
 from repro.figures.style import PALETTE, TWO_COLUMN, new_figure, no_runs, save_figure
-from repro.papers import variant_configs
-from repro.papers.srivastava2014 import PAPER, keep_of, net_label
+from repro.papers.registry import variant_configs
+from repro.papers.srivastava2014.paper import PAPER, keep_of, net_label
 from repro.probes.artifacts import read_artifacts
 from repro.probes.filters import image_grid
 

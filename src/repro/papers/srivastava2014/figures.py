@@ -24,8 +24,8 @@ from repro.figures.style import (
     save_figure,
     thousands_axis,
 )
-from repro.papers import variant_configs
-from repro.papers.srivastava2014 import PAPER, arch_label, keep_of, net_label
+from repro.papers.registry import variant_configs
+from repro.papers.srivastava2014.paper import PAPER, arch_label, keep_of, net_label
 
 TEST_ERROR = {"split": "test", "metric": "error"}
 # The training error of the test-time net (probe eval_error), as the paper's Fig. 9 plots it.
