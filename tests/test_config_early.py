@@ -126,25 +126,23 @@ def test_the_command_line_refuses_a_bad_option_before_any_data_access(tmp_path, 
         raise AssertionError("the data were looked up before the config was checked")
 
     monkeypatch.setattr(repro.cli, "ensure_data", no_data)
-    assert train_main(cli_args(tmp_path, "model.depth=21")) == 2
+    assert train_main(cli_args(tmp_path, "model.depth=21"), no_data) == 2
     err = capsys.readouterr().err
     assert "model.depth" in err and "6n+2" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(ConfigError, match="6n"):
-        train_main(cli_args(tmp_path, "--debug", "model.depth=21"))
+        train_main(cli_args(tmp_path, "--debug", "model.depth=21"), no_data)
 
 
 def test_the_command_line_prints_a_failing_runs_traceback_once(tmp_path, monkeypatch, capsys) -> None:
     import repro.cli
-    import repro.train
     from repro.cli import train_main
 
     def crash(*_args: object, **_kwargs: object) -> dict:
         raise RuntimeError("boom")  # run() logs the traceback of an unexpected error itself
 
     monkeypatch.setattr(repro.cli, "ensure_data", lambda *_args: None)
-    monkeypatch.setattr(repro.train, "run", crash)
-    assert train_main(cli_args(tmp_path, "train.steps=2")) == 1
+    assert train_main(cli_args(tmp_path, "train.steps=2"), crash) == 1
     assert "Traceback" not in capsys.readouterr().err
     with pytest.raises(RuntimeError, match="boom"):
-        train_main(cli_args(tmp_path, "--debug", "train.steps=2"))
+        train_main(cli_args(tmp_path, "--debug", "train.steps=2"), crash)

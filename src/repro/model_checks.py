@@ -42,7 +42,7 @@ def data_shape(data: Any) -> tuple[int, int, int] | None:
 def check_model_types(name: str, options: dict[str, Any], source: str) -> None:
     """Reject a model option whose value does not fit its builder parameter's type hint."""
     from repro.models import MODELS
-    from repro.models.specs import hint_name, value_fits
+    from repro.typehints import hint_name, value_fits
 
     try:
         hints = typing.get_type_hints(MODELS.get(name))

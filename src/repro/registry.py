@@ -75,7 +75,7 @@ class Registry(Generic[T]):
     def _check_types(self, spec: Mapping[str, Any], key: str, source: str) -> None:
         """Reject an option whose value does not fit the builder parameter's type hint."""
         from repro.errors import ConfigError
-        from repro.models.specs import hint_name, value_fits
+        from repro.typehints import hint_name, value_fits
 
         builder: Any = self.get(spec["name"])
         try:  # a class declares its options on __init__

@@ -7,13 +7,13 @@ against, so a new registry entry declares its options once, in its signature.
 from __future__ import annotations
 
 import inspect
-import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from repro.errors import ConfigError
 from repro.registry import Registry
+from repro.typehints import hint_name, value_fits
 
 Spec = str | Mapping[str, Any]
 
@@ -30,33 +30,6 @@ def builder_options(builder: Callable[..., Any]) -> dict[str, inspect.Parameter]
     """The builder's keyword-only parameters: the options a spec may set."""
     params = inspect.signature(builder).parameters.values()
     return {p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-
-
-def hint_name(hint: Any) -> str:
-    """'int' for int and for int | None (None means "not given", so it is not worth naming)."""
-    arms = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
-    return " or ".join(getattr(a, "__name__", str(a)) for a in arms)
-
-
-def value_fits(value: Any, hint: Any) -> bool:
-    """Whether a config value fits a builder parameter's type hint (composite hints: lists; others pass)."""
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        return any(value_fits(value, arm) for arm in typing.get_args(hint))
-    if typing.get_origin(hint) is list:
-        (item,) = typing.get_args(hint) or (Any,)
-        return isinstance(value, list) and all(value_fits(v, item) for v in value)
-    if hint is type(None):
-        return value is None
-    # bool is an int subclass, but `groups: true` is a typo, not a count.
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is str:
-        return isinstance(value, str)
-    return True  # unannotated or composite: left to the builder
 
 
 def check_spec(registry: Registry[Any], spec: Any, key: str, where: str) -> None:
