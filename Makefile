@@ -28,7 +28,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -m "not slow and not slurm"
+	$(BIN)/python -m pytest -q -m "not slow and not slurm" -n auto
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

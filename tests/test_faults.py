@@ -276,6 +276,7 @@ def test_hand_runs_go_apart_with_the_pipeline_threads(tmp_path, workflow, monkey
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["hand"]
 
 
+@pytest.mark.slow  # starts real interpreters and waits on them: seconds each
 def test_run_start_error_through_python_dash_m_is_one_line(tmp_path: Path, workflow: Path) -> None:
     argv = cli(tmp_path, "--out", str(tmp_path / "r"), "train.batch_size=300", "model.width=2")
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}

@@ -161,6 +161,7 @@ def test_a_killed_client_stops_its_child(server, tiny_data_root, tmp_path) -> No
     assert f"job {child[0]}: its client went away" in log.read_text()
 
 
+@pytest.mark.slow  # starts real interpreters and waits on them: seconds each
 def test_the_server_does_not_outlive_the_process_that_started_it(tmp_path: Path) -> None:
     code = (
         "import os, sys; from pathlib import Path; from repro.forkserver.launch import start\n"
@@ -173,6 +174,7 @@ def test_the_server_does_not_outlive_the_process_that_started_it(tmp_path: Path)
     assert "stopped" in (tmp_path / "server.log").read_text()
 
 
+@pytest.mark.slow  # starts real interpreters and waits on them: seconds each
 def test_a_client_that_sends_nothing_does_not_stall_the_server(server) -> None:
     environ, log = server
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
