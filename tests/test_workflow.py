@@ -108,7 +108,7 @@ def test_smoke_dag_runs_to_the_report_offline_with_the_fallback(tmp_path: Path) 
     assert 5.0 < floor["test_error"][0] < 50.0
     assert "linear classifier (floor)" in (results / "paper" / "tables" / "he2016_table6.tex").read_text()
     claims = pd.read_csv(results / "paper" / "claims.csv")
-    assert {"R1", "R1-pair", "R1-pair-test", "R2", "R3", "R4", "R5", "T6"} == set(claims["id"])
+    assert {"R1", "R1-pair", "R1-pair-test", "R2", "R3", "R3-56", "R4", "R5", "T6"} == set(claims["id"])
     assert not claims["asserted"].any()  # nothing is asserted at smoke scale
     # Every training job was forked by the run's fork server, which stopped with the run.
     server_log = (results / "logs" / "fork_server.log").read_text()
