@@ -37,8 +37,8 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/paper.smk"
 include: "workflow/rules/preflight.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:

@@ -79,7 +79,9 @@ def gpu_seconds(row: dict[str, Any], gpu: dict[str, Any] | None = None) -> float
     return run_flops(row) / rate + row["steps"] * gpu["step_overhead_ms"] / 1000.0
 
 
-def forecast_rows(preflight: Iterable[dict[str, Any]], gpu: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def forecast_rows(
+    preflight: Iterable[dict[str, Any]], gpu: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """One forecast row per preflight row that passed (times per run, for one seed)."""
     return [
         {

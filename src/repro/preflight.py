@@ -68,6 +68,13 @@ def _timed(fn: Callable[[], Any], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
+def _counted_and_timed(fn: Callable[[], Any], device: torch.device) -> tuple[int, float]:
+    """(FLOPs, seconds) of one call of ``fn``."""
+    result: list[int] = []
+    seconds = _timed(lambda: result.append(_flops(fn)[1]), device)
+    return result[0], seconds
+
+
 def _peak_mem_mb(device: torch.device) -> float:
     """Peak memory so far: allocated CUDA memory on a GPU, this process's resident set on the CPU."""
     if device.type == "cuda":
@@ -171,13 +178,14 @@ def _probe_costs(job: Any, runner: Any) -> dict[str, dict[str, float]]:
             with isolated(job.context.model, job.context.optimizer):
                 probe(job.context)
 
-        seconds, flops = [], []
+        seconds: list[float] = []
+        flops: list[float] = []
         for fraction in fractions:
             job.context.data = _truncated(whole, fraction) if fraction < 1.0 else whole
-            counted: list[int] = []
             # One call, counted and timed: the counter's cost is small beside a probe's passes.
-            seconds.append(_timed(lambda: counted.append(_flops(call)[1]), job.device))
+            counted = _counted_and_timed(call, job.device)
             flops.append(counted[0])
+            seconds.append(counted[1])
         job.context.data = whole
         costs[cfg.name] = {"s": extrapolate(fractions, seconds), "flops": extrapolate(fractions, flops)}
     return costs

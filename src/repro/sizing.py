@@ -57,7 +57,9 @@ def request(
     return sized(row, key, settings)
 
 
-def forecast_notice(forecast: dict[tuple[str, str], dict[str, Any]], runs: list[tuple[str, str]], path: str) -> str:
+def forecast_notice(
+    forecast: dict[tuple[str, str], dict[str, Any]], runs: list[tuple[str, str]], path: str
+) -> str:
     """One line for the DAG build: how many of ``runs`` the forecast sizes, and their total hours."""
     known = [forecast[key] for key in runs if key in forecast]
     if not known:

@@ -161,9 +161,7 @@ def preflight_entries():
 def run_resource(wc, key, default):
     """A training job's request: sized from the forecast when there is one, else the scale's constant."""
     fallback = experiment_resources(wc.experiment, key, default)
-    return sizing.request(
-        FORECAST, wc.experiment, wc.variant, key, fallback, REQUESTS
-    )
+    return sizing.request(FORECAST, wc.experiment, wc.variant, key, fallback, REQUESTS)
 
 
 def experiment_resources(experiment, key, default):

@@ -56,3 +56,26 @@ rule forecast_cost:
 rule preflight:
     input:
         rules.forecast_cost.output,
+
+
+# The report's appendix: the forecast table at full scale (so the full report waits for the preflight).
+rule write_appendix:
+    input:
+        forecast=[paper_file("forecast.tex")] if SCALE == "full" else [],
+        code=module_files("repro.report.appendix"),
+    output:
+        tex=paper_file("appendix.tex"),
+    log:
+        f"{RESULTS}/{SCALE}/logs/write_appendix.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gpu_name=FORECAST_SETTINGS["reference_gpu"]["name"],
+        gpus=FORECAST_SETTINGS["gpus"],
+    script:
+        "../scripts/write_appendix.py"
