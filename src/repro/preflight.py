@@ -58,14 +58,20 @@ def _flops(fn: Callable[[], Any]) -> tuple[Any, int]:
 
 
 def _timed(fn: Callable[[], Any], device: torch.device) -> float:
-    """Seconds ``fn()`` takes, waiting for the GPU to finish before reading the clock."""
+    """Seconds ``fn()`` takes: wall time on a GPU (synchronised); on the CPU, the process's CPU time.
+
+    CPU time per thread is what a job alone on its cores would take as wall time, and other jobs on the
+    machine do not inflate it (a preflight at low priority beside busy jobs measures the same).
+    """
     if device.type == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+        start = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        return time.perf_counter() - start
+    start = time.process_time()
     fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return (time.process_time() - start) / torch.get_num_threads()
 
 
 def _counted_and_timed(fn: Callable[[], Any], device: torch.device) -> tuple[int, float]:
@@ -94,8 +100,14 @@ def measure_run(
     from repro.probes.runner import ProbeRunner
     from repro.train import _setup, _step
 
-    job = _setup(cfg, Path(out_dir), threads, device, False)
-    setup_s = job.clock.spent.get("setup", 0.0)
+    holder: list[Any] = []
+    setup_s = _timed(
+        lambda: holder.append(_setup(cfg, Path(out_dir), threads, device, False)), torch.device("cpu")
+    )
+    job = holder[0]
+    # _setup also makes the step-0 probe calls, which the forecast counts among the probe calls.
+    spent = job.clock.spent
+    setup_s *= spent.get("setup", 0.0) / max(spent.get("setup", 0.0) + spent.get("probes", 0.0), 1e-9)
     runner = job.probes
     # Steps alone: no evaluation, checkpoint or probe falls due inside the measured steps.
     job.cfg = dataclasses.replace(
