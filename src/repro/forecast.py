@@ -129,11 +129,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _heading(key: str, device: str) -> str:
+    """A summary column's heading: ``wall_h_8gpu`` -> ``wall hours at 8 GPUs``."""
+    if key.startswith("wall_h_"):
+        n = key.removeprefix("wall_h_").removesuffix("gpu")
+        return f"wall hours at {n} GPU{'s' * (n != '1')}"
+    return {"device_h": f"{device} hours", "gpu_h": "GPU-hours"}.get(key, key)
+
+
 def markdown(summary: Sequence[dict[str, Any]], device: str) -> str:
     """The per-paper summary as a markdown table (device hours on the preflight's ``device``)."""
     keys = list(summary[0])
-    heads = [k.replace("device_h", f"{device} hours").replace("gpu_h", "GPU-hours") for k in keys]
-    heads = [h.replace("wall_h_", "wall hours at ").replace("gpu", " GPUs") for h in heads]
+    heads = [_heading(k, device) for k in keys]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(_cell(row[k]) for k in keys) + " |" for row in summary]
     return "\n".join(lines) + "\n"

@@ -121,8 +121,10 @@ def measure_run(
         raise RuntimeError(f"the loss is not finite at step {job.diverged_at} of the preflight")
     data, bs = job.data, cfg.train.eval_batch_size
     x, y = data.test_x[:bs], data.test_y[:bs]
-    _, batch_flops = _flops(lambda: evaluate(job.model, x, y, bs, job.loss_spec))
-    batch_s = _timed(lambda: evaluate(job.model, x, y, bs, job.loss_spec), job.device)
+    # One batch, counted and timed at once: a second would cost a training step's time on the largest nets.
+    batch_flops, batch_s = _counted_and_timed(
+        lambda: evaluate(job.model, x, y, bs, job.loss_spec), job.device
+    )
     images = len(data.test_x) + (len(data.val_x) if data.val_x is not None else 0)
     checkpoint_s = _timed(job.save, job.device)
     events = run_events(cfg)
