@@ -256,14 +256,23 @@ def _in_child(entry: Entry, threads: int, device: str, steps: int) -> dict[str, 
 
 
 def preflight(
-    entries: Iterable[Entry], threads: int = 1, device: str = "auto", steps: int = 2
+    entries: Iterable[Entry],
+    threads: int = 1,
+    device: str = "auto",
+    steps: int = 2,
+    on_row: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per entry, each measured in its own forked child, one at a time (timings undisturbed)."""
+    """One row per entry, each measured in its own forked child, one at a time (timings undisturbed).
+
+    ``on_row`` gets the rows so far after each one (e.g. to keep a partial CSV that outlives a killed job).
+    """
     rows = []
     for entry in entries:
         row = _base(entry) | _in_child(entry, threads, device, steps)
         log.info("%s/%s: %s %s", entry.experiment, entry.variant, row["status"], row.get("error", ""))
         rows.append(row)
+        if on_row is not None:
+            on_row(rows)
     return rows
 
 
