@@ -96,7 +96,8 @@ def test_preflight_target_and_the_forecast_notice(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 4 training runs sized from the preflight; 1.0 cpu-hours" in result.stderr
     # The forecast's run asks for 3600 s x 2 = 120 minutes; the others keep the scale's constant.
-    assert re.search(r"wildcards: experiment=he2016_depth, variant=resnet20, seed=0\n.*\n\s+resources: .*runtime=120", result.stdout)
+    sized = r"variant=resnet20, seed=0\n\s+resources: [^\n]*mem_mb=1000,[^\n]*runtime=120\b"
+    assert re.search(sized, result.stdout), result.stdout[-3000:]  # 500 MB x 1.5 < min_mem_mb 1000
     # At full scale the report's appendix needs the forecast, so the full DAG includes the preflight.
     result = snakemake(work, "-n", "--config", "scale=full", "experiments=[he2016_depth]")
     assert result.returncode == 0, result.stderr[-3000:]
