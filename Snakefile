@@ -10,10 +10,13 @@
 #   results/{scale}/figures/{figure}.pdf (+ .png)           one named rule per figure: fig_{figure}
 #   results/{scale}/paper/                                  macros.tex, tables/*.tex, claims.csv, claims.tex
 #   results/{scale}/report.pdf                              the compiled report
+#   results/{scale}/preflight.csv, forecast.{csv,md}        every distinct run config built and stepped;
+#                                                            the cost forecast (`snakemake preflight`)
 #   results/{scale}/logs/{rule}/...                         one log per job
 #   (with robustness=True, the asserted claims' runs again on a second draw, as experiment {experiment}.draw2)
 #
 # Usage: `snakemake -n` (dry run), `snakemake --cores all`, `snakemake fig_he2016_training_curves`,
+# `snakemake preflight --config scale=full` (build and step every run config, forecast the cost),
 # `snakemake --configfile configs/offline.yaml` (no network), `--config scale=smoke`.
 
 from snakemake.utils import min_version
@@ -34,6 +37,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/preflight.smk"
 include: "workflow/rules/paper.smk"
 
 

@@ -604,6 +604,70 @@ def cmd_all(args: argparse.Namespace) -> None:
     print(f"\n(all took {time.perf_counter() - started:.0f} s)")
 
 
+# --------------------------------------------------------------------------------------------- forecast
+
+FORECAST_COLUMNS = ("experiment", "runs", "configs", "measured_min", "forecast_min", "ratio", "within_25%")
+
+
+def measured_groups(results: Path, scale: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Finished runs grouped by (experiment, variant): their config (seed aside) and measured wall times."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for meta_path in sorted((results / scale / "runs").glob("*/*/seed*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        config_path = meta_path.with_name("config.json")
+        if meta.get("status") != "completed" or not config_path.exists():
+            continue
+        key = (meta_path.parts[-4], meta_path.parts[-3])
+        group = groups.setdefault(key, {"config": json.loads(config_path.read_text()), "walls": []})
+        group["walls"].append(float(meta["wall_time_s"]))
+        group.setdefault("threads", int(meta.get("threads") or 1))
+    return groups
+
+
+def compare_forecast(
+    groups: dict[tuple[str, str], dict[str, Any]], forecast_s: dict[tuple[str, str], float]
+) -> list[dict[str, Any]]:
+    """Per experiment and in total: measured minutes, forecast minutes (each config x its runs), ratio."""
+    per: dict[str, list[tuple[float, float, int]]] = {}
+    for key, group in groups.items():
+        if key in forecast_s:
+            walls = group["walls"]
+            per.setdefault(key[0], []).append((sum(walls), forecast_s[key] * len(walls), len(walls)))
+    rows = []
+    for name, parts in [*sorted(per.items()), ("TOTAL", [p for v in per.values() for p in v])]:
+        measured, predicted = sum(p[0] for p in parts) / 60, sum(p[1] for p in parts) / 60
+        ratio = predicted / measured if measured > 0 else None
+        rows.append(
+            {
+                "experiment": name,
+                "runs": sum(p[2] for p in parts),
+                "configs": len(parts),
+                "measured_min": measured,
+                "forecast_min": predicted,
+                "ratio": ratio,
+                "within_25%": "yes" if ratio is not None and abs(ratio - 1) <= 0.25 else "no",
+            }
+        )
+    return rows
+
+
+def cmd_forecast(args: argparse.Namespace) -> None:
+    """The ``forecast`` subcommand: preflight each measured config, forecast it, set it beside the runs."""
+    from repro.forecast import device_seconds
+    from repro.preflight import Entry, failures, preflight
+
+    groups = measured_groups(args.results, args.scale)
+    entries = [Entry(e, v, (), "", g["config"]) for (e, v), g in groups.items()]
+    threads = max((g["threads"] for g in groups.values()), default=1)
+    rows = preflight(entries, threads=threads, device=args.device, steps=args.steps)
+    for failure in failures(rows):
+        print(f"preflight failed: {failure}", file=sys.stderr)
+    forecast_s = {(r["experiment"], r["variant"]): device_seconds(r) for r in rows if r["status"] == "ok"}
+    out = args.out or RESULTS_OUT / f"forecast_{args.scale}.csv"
+    title = f"Forecast against the measured runs under {args.results}/{args.scale}/runs"
+    report(title, compare_forecast(groups, forecast_s), FORECAST_COLUMNS, out)
+
+
 # ------------------------------------------------------------------------------------------------- main
 
 
@@ -640,6 +704,14 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="CSV (default: benchmarks/results/overhead_{exp}-{variant}_{scale}.csv)"
     )
     over.set_defaults(func=cmd_overhead)
+
+    fore = sub.add_parser("forecast", help="the preflight's forecast against the measured runs' wall times")
+    fore.add_argument("--results", type=Path, default=REPO / "results")
+    fore.add_argument("--scale", default="quick")
+    fore.add_argument("--steps", type=int, default=2, help="preflight steps per config (the first untimed)")
+    fore.add_argument("--device", default="cpu")
+    fore.add_argument("--out", type=Path, help="CSV (default: benchmarks/results/forecast_{scale}.csv)")
+    fore.set_defaults(func=cmd_forecast)
 
     everything = sub.add_parser("all", help="startup, then overhead for five representative runs")
     engine_options(everything, ALL_STEPS)

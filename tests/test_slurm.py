@@ -315,6 +315,7 @@ def test_smoke_dag_through_slurm(cluster, tmp_path):
     """The whole smoke DAG runs through the SLURM profile: training jobs via sbatch, every output present."""
     workdir = tmp_path / "work"
     workdir.mkdir()
+    expected_limit = write_smoke_forecast(workdir)
     profile = write_test_profile(tmp_path / "profile")
     cmd = snakemake_cmd(workdir, WORKFLOW, profile, SMOKE_TARGETS, SMOKE_OPTIONS)
     code, log, wall = run_snakemake(cmd, workdir, tmp_path / "snakemake.log")
@@ -327,10 +328,41 @@ def test_smoke_dag_through_slurm(cluster, tmp_path):
     assert sum(rule == TRAIN_RULE for rule in slurm_rules.values()) == n_train
     for slurm_id, rule in slurm_rules.items():
         if rule == TRAIN_RULE:
-            assert scontrol_job(slurm_id).get("TresPerJob") == "gres:gpu:1", slurm_id
+            record = scontrol_job(slurm_id)
+            assert record.get("TresPerJob") == "gres:gpu:1", slurm_id
+            # The time limit is the forecast's, not the experiment file's constant for the scale.
+            assert record.get("TimeLimit") == expected_limit, (slurm_id, record.get("TimeLimit"))
     # Cluster jobs run on other nodes: no fork server is started for them.
     assert not (workdir / "results" / "smoke" / "logs" / "fork_server.log").exists()
     assert_up_to_date(cmd, workdir)
+
+
+# The forecast the smoke DAG's training jobs are sized from: every run of He et al.'s smoke DAG forecast at
+# this many seconds on the preflight's device (the experiment file's constant at smoke is 10 minutes).
+FORECAST_DEVICE_S = 1234.0
+
+
+def write_smoke_forecast(workdir: Path) -> str:
+    """Write results/smoke/forecast.csv for He et al.'s smoke runs; return the time limit SLURM shows."""
+    from repro.experiments import expand_runs, load_experiment
+    from repro.forecast import COLUMNS
+    from repro.runio import write_rows
+    from repro.sizing import REQUESTS, request
+
+    experiment = load_experiment(WORKFLOW.parent / "configs" / "experiments" / "he2016_depth.yaml")
+    rows = [
+        {"experiment": run.experiment, "variant": run.variant, "paper": "he2016", "seeds": 1, "model": "m",
+         "device": "cpu", "steps": 1, "params": 1, "run_tflop": 0.0, "device_s": FORECAST_DEVICE_S,
+         "gpu_s": 1.0, "peak_mem_mb": 100.0}
+        for run in expand_runs(experiment, "smoke")
+    ]  # fmt: skip
+    write_rows(workdir / "results" / "smoke" / "forecast.csv", rows, COLUMNS)
+    workflow_config = yaml.safe_load((WORKFLOW.parent / "configs" / "config.yaml").read_text())
+    settings = {**REQUESTS, **(workflow_config.get("requests") or {})}
+    forecast = {(r["experiment"], r["variant"]): r for r in rows}
+    minutes = request(forecast, rows[0]["experiment"], rows[0]["variant"], "runtime", 10, settings)
+    assert minutes != 10, "the forecast must ask for another limit than the scale's constant"
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:00"
 
 
 def _running_train_job(workdir: Path) -> str | None:

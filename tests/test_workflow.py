@@ -77,6 +77,33 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # Snakemake DAG builds: tens of seconds
+def test_preflight_target_and_the_forecast_notice(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    he = ["--config", "scale=smoke", "experiments=[he2016_depth]"]
+    result = snakemake(work, "-n", "preflight", *he)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "preflight_runs" in result.stdout and "forecast_cost" in result.stdout
+    assert "train_run" not in result.stdout  # the preflight trains nothing
+    assert "Forecast (" not in result.stderr  # no forecast yet: the scale's constants
+    forecast = work / "results" / "smoke" / "forecast.csv"
+    forecast.parent.mkdir(parents=True)
+    forecast.write_text(
+        "experiment,variant,paper,seeds,model,device,steps,params,run_tflop,device_s,gpu_s,peak_mem_mb\n"
+        "he2016_depth,resnet20,he2016,1,resnet_cifar,cpu,12,1,0.1,3600,36,500\n"
+    )
+    result = snakemake(work, "-n", *he)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1 of 4 training runs sized from the preflight; 1.0 cpu-hours" in result.stderr
+    # The forecast's run asks for 3600 s x 2 = 120 minutes; the others keep the scale's constant.
+    sized = r"variant=resnet20, seed=0\n\s+resources: [^\n]*mem_mb=1000,[^\n]*runtime=120\b"
+    assert re.search(sized, result.stdout), result.stdout[-3000:]  # 500 MB x 1.5 < min_mem_mb 1000
+    # At full scale the report's appendix needs the forecast, so the full DAG includes the preflight.
+    result = snakemake(work, "-n", "--config", "scale=full", "experiments=[he2016_depth]")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "preflight_runs" in result.stdout and "write_appendix" in result.stdout
+
+
 HE_SMOKE = ["--config", "scale=smoke", "experiments=[he2016_depth]", "--configfile", "test.yaml"]
 
 

@@ -21,6 +21,8 @@ from repro.experiments import (  # noqa: E402
     second_draw_runs,
 )
 from repro.papers import collect_exhibits, module_files  # noqa: E402
+from repro import forecast as cost_forecast, sizing  # noqa: E402
+from repro.preflight import entries_from_runs  # noqa: E402
 from repro.workflow import (  # noqa: E402
     check_config_files,
     check_full_scale_data,
@@ -121,6 +123,45 @@ def floor_data_input(experiment):
     return sorted(
         {path for run in runs_of(experiment) if (path := run_data_input(run))}
     )
+
+
+# The cost forecast (workflow/rules/preflight.smk): its settings with their defaults filled in, and, once a
+# preflight has run at this scale, each run's forecast, from which train_run sizes its requests.
+FORECAST_SETTINGS = {
+    "preflight_steps": 2,
+    "gpus": [1, 8],
+    **(config.get("forecast") or {}),
+}
+FORECAST_SETTINGS["reference_gpu"] = {
+    **cost_forecast.REFERENCE_GPU,
+    **(FORECAST_SETTINGS.get("reference_gpu") or {}),
+}
+REQUESTS = {**sizing.REQUESTS, **(config.get("requests") or {})}
+FORECAST_CSV = f"{RESULTS}/{SCALE}/forecast.csv"
+FORECAST = sizing.load_forecast(FORECAST_CSV)
+_notice = sizing.forecast_notice(
+    FORECAST, [(run.experiment, run.variant) for run in RUNS.values()], FORECAST_CSV
+)
+if _notice:
+    print(_notice, file=sys.stderr)
+
+
+def preflight_entries():
+    """The preflight's entries: one per distinct run config (seeds collapsed), as plain values."""
+    papers = {
+        name: EXPERIMENTS[DRAWS.get(name, name)].raw["paper"]["key"]
+        for name in [*EXPERIMENTS, *DRAWS]
+    }
+    return [
+        {**vars(entry), "seeds": list(entry.seeds)}
+        for entry in entries_from_runs(RUNS.values(), papers)
+    ]
+
+
+def run_resource(wc, key, default):
+    """A training job's request: sized from the forecast when there is one, else the scale's constant."""
+    fallback = experiment_resources(wc.experiment, key, default)
+    return sizing.request(FORECAST, wc.experiment, wc.variant, key, fallback, REQUESTS)
 
 
 def experiment_resources(experiment, key, default):

@@ -133,7 +133,8 @@ rule build_report:
         generated=[paper_file(f"macros/{name}.tex") for name in EXPERIMENTS]
         + [paper_file(f"tables/{t}.tex") for t in TABLES]
         + rules.evaluate_claims.output
-        + rules.write_report_index.output,
+        + rules.write_report_index.output
+        + rules.write_appendix.output,
         figures=[figure_file(f) for f in FIGURES],
         sources=[str(PAPER_SRC / "report.tex")]
         + sorted(str(p) for p in (PAPER_SRC / "sections").glob("*.tex")),

@@ -20,8 +20,10 @@ rule train_run:
         CONDA_ENV
     threads: config.get("train_threads", 1)
     resources:
-        mem_mb=lambda wc: experiment_resources(wc.experiment, "mem_mb", 4000),
-        runtime=lambda wc: experiment_resources(wc.experiment, "runtime", 60),
+        # From the cost forecast x a safety factor once `snakemake preflight` has run at this scale
+        # (repro.sizing); else the experiment file's constants for the scale.
+        mem_mb=lambda wc: run_resource(wc, "mem_mb", 4000),
+        runtime=lambda wc: run_resource(wc, "runtime", 60),
         gpu=0,
     params:
         run=lambda wc: RUNS[(wc.experiment, wc.variant, int(wc.seed))].config.to_dict(),
