@@ -196,10 +196,11 @@ def _probe_costs(job: Any, runner: Any) -> dict[str, dict[str, float]]:
         flops: list[float] = []
         for fraction in fractions:
             job.context.data = _truncated(whole, fraction) if fraction < 1.0 else whole
-            # One call, counted and timed: the counter's cost is small beside a probe's passes.
-            counted = _counted_and_timed(call, job.device)
-            flops.append(counted[0])
-            seconds.append(counted[1])
+            # Counted once (which also warms up), then timed on a second call without the counter: the
+            # counter's Python dispatch per op would inflate probes made of many small ops (the deep linear
+            # net's landscape probe timed ~6x its real cost under it).
+            flops.append(_flops(call)[1])
+            seconds.append(_timed(call, job.device))
         job.context.data = whole
         costs[cfg.name] = {"s": extrapolate(fractions, seconds), "flops": extrapolate(fractions, flops)}
     return costs
