@@ -30,6 +30,7 @@ from repro.report import (
     substitutions_tex,
     write_macros,
 )
+from repro.report.appendix import appendix_tex
 
 from .figure_data import draw, figure_legend_series, has_data, is_placeholder, notices, series
 
@@ -366,6 +367,8 @@ def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
     claims_tex(claims, gen_dir / "claims.tex")
     index_tex({EXPERIMENT: "he2016"}, gen_dir, build_info={"scale": "synthetic", "commit": "abc123"})
     bibliography_tex(read_yaml(REPO / "paper" / "references.yaml"), ["he2016"], gen_dir / "bibliography.tex")
+    # Below full scale the appendix is a comment (rule write_appendix), as here.
+    (gen_dir / "appendix.tex").write_text(appendix_tex(None, "GPU", [1]))
 
 
 @pytest.mark.slow
