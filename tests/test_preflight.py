@@ -97,6 +97,12 @@ def test_probe_cost_extrapolates_a_line_to_the_whole_data() -> None:
     assert extrapolate((0.1, 0.2), [2.0, 3.0]) == pytest.approx(11.0)  # 1 fixed + 10 per whole data
     assert extrapolate((0.1, 0.2), [3.0, 2.9]) == 3.0  # noise: never below what was measured
     assert extrapolate((1.0,), [5.0]) == 5.0
+    assert extrapolate((0.1, 0.2, 0.4), [2.0, 3.0, 5.0]) == pytest.approx(11.0)
+
+
+def test_probe_cost_of_a_probe_that_caps_its_sample_stays_flat() -> None:
+    # Srivastava's mc_dropout draws at most 2,000 test images: 1,000 at 0.1, then 2,000 from 0.2 on.
+    assert extrapolate((0.1, 0.2, 0.4), [8.1, 16.6, 16.6]) == pytest.approx(16.6)
 
 
 def preflight_row(**values: object) -> dict:

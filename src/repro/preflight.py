@@ -160,22 +160,27 @@ def _truncated(data: Any, fraction: float) -> Any:
 
 def probe_fractions(data: Any, batch_size: int) -> tuple[float, ...]:
     """The data fractions a probe is measured on: one (the whole data) when its largest split fits in a
-    batch, else the fraction giving about one batch of the largest split, and twice that."""
+    batch, else the fraction giving about one batch of the largest split, twice and four times that."""
     largest = max(len(data.train_x), len(data.test_x), len(data.val_x) if data.val_x is not None else 0)
     small = batch_size / largest
-    return (1.0,) if small >= 0.5 else (small, 2 * small)
+    if small >= 0.5:
+        return (1.0,)
+    return (small, 2 * small, 4 * small) if 4 * small < 1.0 else (small, 2 * small)
 
 
 def extrapolate(fractions: tuple[float, ...], values: list[float]) -> float:
-    """The value at fraction 1 of a line through (fraction, value) points; never below the largest point.
+    """The value at fraction 1 of a line through the last two (fraction, value) points; never below the
+    largest point.
 
     A probe that passes over a split costs a fixed part plus a part proportional to the images it sees:
-    two measurements on small fractions give both, where one call on the whole data could take minutes.
+    measurements on small fractions give both, where one call on the whole data could take minutes. A
+    probe that caps its own sample (``n`` images) stops growing once a fraction holds them: the last two
+    points then agree and the line is flat, where a line through the first two would overshoot.
     """
     if len(fractions) == 1:
         return values[0]
-    (f1, f2), (v1, v2) = fractions, values
-    return max(v1, v2, v1 + (v2 - v1) / (f2 - f1) * (1.0 - f1))
+    (f1, f2), (v1, v2) = fractions[-2:], values[-2:]
+    return max(*values, v1 + (v2 - v1) / (f2 - f1) * (1.0 - f1))
 
 
 def _probe_costs(job: Any, runner: Any) -> dict[str, dict[str, float]]:
