@@ -147,23 +147,19 @@ def markdown(summary: Sequence[dict[str, Any]], device: str) -> str:
 
 
 def latex(summary: Sequence[dict[str, Any]], device: str, gpu_name: str) -> str:
-    """The per-paper summary as a booktabs tabular for the report's appendix."""
+    """The per-paper summary as a booktabs tabular for the report's appendix (the total row set apart)."""
+    from repro.report.booktabs import MIDRULE, tabular
+    from repro.report.latex import latex_escape
+
     keys = list(summary[0])
     gpus = [k.removeprefix("wall_h_").removesuffix("gpu") for k in keys if k.startswith("wall_h_")]
     head = ["Paper", "Runs", f"{device} h", "GPU-h"] + [f"wall h, {n} GPU{'s' * (n != '1')}" for n in gpus]
-    body = [" & ".join(_cell(row[k]) for k in keys) + r" \\" for row in summary]
-    return "\n".join(
-        [
-            f"% GPU-hours on the reference GPU ({gpu_name}) are an assumption; {device} hours are measured.",
-            r"\begin{tabular}{l" + "r" * (len(keys) - 1) + "}",
-            r"\toprule",
-            " & ".join(head) + r" \\",
-            r"\midrule",
-            *body[:-1],
-            r"\midrule",
-            body[-1],
-            r"\bottomrule",
-            r"\end{tabular}",
-            "",
-        ]
+    rows = [[latex_escape(_cell(row[k])) for k in keys] for row in summary]
+    return tabular(
+        "l" + "r" * (len(keys) - 1),
+        [[latex_escape(h) for h in head]],
+        [*rows[:-1], MIDRULE, rows[-1]],
+        comment=(
+            f"% GPU-hours on the reference GPU ({gpu_name}) are an assumption; {device} hours are measured."
+        ),
     )
