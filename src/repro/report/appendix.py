@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from repro.report.latex import latex_escape
 from repro.runio import atomic_write_bytes
 
 
@@ -18,11 +19,12 @@ def appendix_tex(forecast_tex: str | None, gpu_name: str, gpus: list[int]) -> st
             r"\appendix",
             r"\section{Cost forecast of the full replication}",
             "Every distinct run configuration of the full-scale workflow (seeds collapsed) was built and "
-            "stepped twice at its real batch size by the preflight (\\texttt{snakemake preflight}), which "
+            "stepped at its real batch size by the preflight (\\texttt{snakemake preflight}), which "
             "measured its parameters, FLOPs per training step and per evaluation, peak memory and step time. "
             "A run's total is its steps, evaluations and probe calls times their measured costs. The hours "
             "on the preflight's own device are measured arithmetic; the GPU-hours assume a sustained "
-            f"throughput on the reference GPU ({gpu_name}) and are not measured. Wall hours on {counts} "
+            f"throughput on the reference GPU ({latex_escape(gpu_name)}) and are not measured. "
+            f"Wall hours on {counts} "
             "GPUs place the runs, longest first, on the least loaded GPU.",
             "",
             r"\begin{table}[h]",
