@@ -315,6 +315,10 @@ def test_substitutions_and_setup(tmp_path: Path) -> None:
         [{"requested": "mnist", "dataset": "mnist", "source": "cache"}], tmp_path / "n.tex"
     )
     assert "No substitutions." in none.read_text()
+    assert "\\newcommand{\\leftOutExhibits}{}" in none.read_text()  # nothing left out: an empty paragraph
+    left = substitutions_tex([PROVENANCE], tmp_path / "l.tex", {"he2016_depth": ["plain56"], "wu": []})
+    assert "\\texttt{he2016\\_depth}: plain56." in left.read_text() and "wu}" not in left.read_text()
+    assert "extra\\_exhibits=True" in left.read_text()
     data = {"name": "fashion_mnist", "requested": "cifar10", "train_subset": None, "pad": 2, "flip": True}
     configs = [
         {"seed": s, "scale": "quick", "model": {"depth": d, "width": 8}, "data": data,
@@ -345,7 +349,9 @@ def test_substitutions_and_setup(tmp_path: Path) -> None:
     assert seeds_cell([{"seed": 0, "variant": "a"}, {"seed": 1, "variant": "a"}]) == "2 (0, 1)"
 
 
-def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
+def generate_report_inputs(
+    gen_dir: Path, table: pd.DataFrame, left_out: dict[str, list[str]] | None = None
+) -> None:
     """Write every generated input of paper/report.tex, as the Snakemake paper rules do."""
     figures = gen_dir.parent / "figures"
     csv = gen_dir.parent / "tables" / f"{EXPERIMENT}.csv"
@@ -358,7 +364,7 @@ def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
     experiment_parts(experiment, csv, configs, gen_dir)
     for name in experiment["tables"]:  # the synthetic table is He et al.'s; other papers' have own tests
         make_table(name, csv, experiment, gen_dir / "tables" / f"{name}.tex")
-    substitutions_tex([PROVENANCE], gen_dir / "substitutions.tex")
+    substitutions_tex([PROVENANCE], gen_dir / "substitutions.tex", left_out)
     claims = gen_dir / "claims.csv"
     pd.DataFrame(
         [[EXPERIMENT, "he2016", "R1", "plain-56 > plain-20", True, "reproduced", "40.00 vs 18.25"]],
@@ -375,10 +381,12 @@ def generate_report_inputs(gen_dir: Path, table: pd.DataFrame) -> None:
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
 @pytest.mark.parametrize("subset", ["all", "plain only"])
 def test_build_pdf(tmp_path: Path, table: pd.DataFrame, subset: str) -> None:
+    left_out = None
     if subset == "plain only":  # the section's ResNet numbers must degrade to stand-ins, not break the build
         table = table[table["variant"].str.startswith("plain")]
+        left_out = {EXPERIMENT: ["resnet20", "resnet56"]}  # as a build without extra_exhibits says so
     gen_dir = tmp_path / "results" / "synthetic" / "paper"
-    generate_report_inputs(gen_dir, table)
+    generate_report_inputs(gen_dir, table, left_out)
     out = tmp_path / "results" / "synthetic" / "report.pdf"
     assert build_pdf(REPO / "paper", gen_dir, out) is True
     assert out.stat().st_size > 10_000
@@ -389,6 +397,10 @@ def test_build_pdf(tmp_path: Path, table: pd.DataFrame, subset: str) -> None:
         assert "Fashion-MNIST subset (shipped fallback) instead of CIFAR-10" in text  # in the captions
         resnet20 = f"{np.mean([final_test('resnet20', s) for s in SEEDS]):.2f}"
         assert (resnet20 in text) == (subset == "all")
+        left_out_named = (
+            "Exhibits left out." in text and "extra_exhibits=True): he2016_depth: resnet20" in text
+        )
+        assert left_out_named == (subset == "plain only")
 
 
 def test_build_pdf_raises_with_log_tail(tmp_path: Path) -> None:

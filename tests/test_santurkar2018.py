@@ -69,7 +69,9 @@ def test_experiment_files_expand_at_every_scale() -> None:
         experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
         assert set(experiment.variants) == set(arms)
         quick_seeds = [300, 301, 302] if name == "santurkar2018_vgg" else [0, 1, 2]  # vgg asserts at quick
-        assert experiment.variant_names("quick") == list(arms) and experiment.seeds("quick") == quick_seeds
+        quick = experiment.variant_names("quick", extras=True)  # the default run's arms, then the extras
+        assert sorted(quick) == sorted(arms) and experiment.seeds("quick") == quick_seeds
+        assert set(experiment.variant_names("quick")) >= set(experiment.asserted_variants("quick"))
         assert len(experiment.variant_names("smoke")) < len(arms) and experiment.seeds("smoke") == [0]
     assert find("santurkar2018").variant_label("noisy_bn") == "noisy BN"
     assert find("santurkar2018").variant_label("bn", {"model.name": "linear_deep"}) == "BN, lr 1e-6"

@@ -182,7 +182,7 @@ def test_he_and_ioffe_runs_keep_their_identity() -> None:
     for name in ("he2016_depth", "ioffe2015_mnist", "ioffe2015_ablation"):
         experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
         for scale in ("smoke", "quick", "full"):
-            for variant in experiment.variant_names(scale):
+            for variant in experiment.variant_names(scale, extras=True):  # the default run's and the extras
                 config = resolve_run(experiment, variant, 0, scale, workflow).to_dict()
                 config.pop("seed")
                 configs[f"{scale}/{name}/{variant}"] = config
@@ -239,3 +239,76 @@ def test_reported_only_arms_may_run_fewer_seeds(tmp_path: Path) -> None:
                                              "calibration": calibration}})  # fmt: skip
     with pytest.raises(ConfigError, match=r"quick.reported_seeds \[5\] in .*bad.yaml must be a subset"):
         load_experiment(bad)
+
+
+def _claim_on(pair: list[str]) -> dict:
+    """A claim asserted at quick comparing ``pair``."""
+    return {"id": "C1", "statement": "a beats b", "assert_at": ["quick"],
+            "checks": [{"kind": "pairwise_less", "pairs": [pair], "margin": 0.0,
+                        "metric": {"split": "test", "metric": "error", "reduce": "final"}}]}  # fmt: skip
+
+
+def test_extra_variants_run_only_with_extra_exhibits(tmp_path: Path) -> None:
+    """A scale's `extra_variants` are left out of the default run and added by `extra_exhibits: true`,
+    with the same seeds and settings as any other reported-only arm."""
+    variants = {"a": {}, "b": {"model": {"hidden": [16]}}, "c": {"model": {"hidden": [4]}}, "d": {}}
+    calibration = {"seeds": [7], "subset_seed": 0, "command": "c", "found": "f", "decided": "d"}
+    scales = {"quick": {"seeds": [0, 1], "reported_seeds": [0], "extra_variants": ["c", "d"],
+                        "calibration": calibration},
+              "smoke": {"variants": ["a"], "extra_variants": ["b"], "seeds": [0]}}  # fmt: skip
+    experiment = load_experiment(write_experiment(tmp_path, variants=variants, scales=scales,
+                                                  claims=[_claim_on(["a", "b"])]))  # fmt: skip
+    default = {(r.variant, r.seed) for r in expand_runs(experiment, "quick", {"extra_exhibits": False})}
+    assert default == {("a", 0), ("a", 1), ("b", 0), ("b", 1)}
+    assert {(r.variant, r.seed) for r in expand_runs(experiment, "quick")} == default  # off unless asked
+    extras = {r.variant: r for r in expand_runs(experiment, "quick", {"extra_exhibits": True})}
+    assert sorted(extras) == ["a", "b", "c", "d"]
+    assert extras["c"].seed == 0 and extras["c"].config.model["hidden"] == [4]  # reported_seeds, its settings
+    assert experiment.extra_variant_names("quick") == ["c", "d"]
+    assert [r.variant for r in expand_runs(experiment, "smoke")] == ["a"]
+    assert [r.variant for r in expand_runs(experiment, "smoke", {"extra_exhibits": True})] == ["a", "b"]
+    # Full has no extras: every variant runs there whatever the flag says.
+    full = expand_runs(experiment, "full", {"extra_exhibits": False})
+    assert len(full) == 4 * len(experiment.seeds("full"))
+
+
+@pytest.mark.parametrize(
+    ("quick", "message"),
+    [
+        (
+            {"extra_variants": ["b"]},
+            r"extra_variants in .*bad.yaml names \['b'\], which a claim asserted at "
+            r"quick compares",
+        ),
+        (
+            {"variants": ["a", "c"], "extra_variants": ["c"]},
+            r"names \['c'\], which scales.quick.variants also",
+        ),
+        ({"extra_variants": ["zz"]}, r"scales.quick.extra_variants names 'zz', which is not a variant"),
+    ],
+)
+def test_bad_extra_variants_are_refused_naming_the_key(tmp_path: Path, quick: dict, message: str) -> None:
+    """An asserted claim's arm cannot be an extra (the default run would judge the claim without it); an
+    extra cannot also be a regular variant of the scale; an unknown one is named with its key."""
+    variants = {"a": {}, "b": {"model": {"hidden": [16]}}, "c": {"model": {"hidden": [4]}}}
+    calibration = {"seeds": [7], "subset_seed": 0, "command": "c", "found": "f", "decided": "d"}
+    scales = {"quick": {"seeds": [0], "calibration": calibration, **quick}}
+    path = write_experiment(
+        tmp_path, name="bad", variants=variants, claims=[_claim_on(["a", "b"])], scales=scales
+    )
+    with pytest.raises(ConfigError, match=message):
+        load_experiment(path)
+
+
+def test_shipped_extras_are_reported_only_and_cheaper_by_half() -> None:
+    """The shipped quick scale: extras never hold an asserted arm, and the default run keeps fewer than
+    two thirds of the runs (the extras are what keeps it within its time budget)."""
+    workflow = yaml.safe_load((REPO / "configs" / "config.yaml").read_text())
+    assert workflow["extra_exhibits"] is False
+    default = extra = 0
+    for name in workflow["experiments"]:
+        experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
+        assert not set(experiment.extra_variant_names("quick")) & set(experiment.asserted_variants("quick"))
+        default += len(expand_runs(experiment, "quick", {"extra_exhibits": False}))
+        extra += len(expand_runs(experiment, "quick", {"extra_exhibits": True}))
+    assert default < extra * 2 / 3

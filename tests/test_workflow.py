@@ -179,3 +179,20 @@ def test_the_robustness_option_adds_a_second_draw_of_the_asserted_claims_runs(tm
     assert "tables/ioffe2015_mnist.draw2.csv" in second.stdout
     # The second draw trains on another subset: it gets its own trained floor.
     assert "baselines/ioffe2015_mnist.draw2/linear.csv" in second.stdout
+
+
+@pytest.mark.slow  # two Snakemake DAG builds: tens of seconds
+def test_the_extra_exhibits_option_adds_the_left_out_arms(tmp_path: Path) -> None:
+    """Quick runs Ioffe & Szegedy's two B1 arms by default; extra_exhibits=True adds the six sensitivity
+    arms (reported only) and nothing else."""
+    work = copy_workflow(tmp_path)
+    default = snakemake(work, "-n", "--config", "experiments=[ioffe2015_mnist]")
+    extra = snakemake(work, "-n", "--config", "experiments=[ioffe2015_mnist]", "extra_exhibits=True")
+    assert default.returncode == 0 and extra.returncode == 0, extra.stderr[-3000:]
+
+    def arms(result: subprocess.CompletedProcess) -> set[str]:
+        return set(re.findall(r"experiment=ioffe2015_mnist, variant=([\w.]+), seed=\d+", result.stdout))
+
+    assert arms(default) == {"bn", "nobn"}
+    sensitivity = {f"{net}_{arm}" for net in ("bn", "nobn") for arm in ("lr0.5", "lr1", "fanin")}
+    assert arms(extra) == {"bn", "nobn"} | sensitivity

@@ -50,7 +50,8 @@ def test_every_batch_size_trains_the_same_epochs_at_the_linearly_scaled_lr(scale
 def test_bn_runs_normalise_per_worker_and_every_norm_starts_blocks_at_zero_gamma() -> None:
     experiment = load_experiment(EXPERIMENT)
     first = experiment.seeds("quick")[0]
-    runs = {r.variant: r.config for r in expand_runs(experiment, "quick", OFFLINE) if r.seed == first}
+    with_extras = {**OFFLINE, "extra_exhibits": True}  # LN and IN are extras at quick
+    runs = {r.variant: r.config for r in expand_runs(experiment, "quick", with_extras) if r.seed == first}
     kinds = {"bn_b2": GhostBatchNorm, "gn_b2": nn.GroupNorm, "ln_b32": nn.GroupNorm, "in_b32": nn.GroupNorm}
     for variant, kind in kinds.items():
         model = build_model(runs[variant].model, 1, 10, 28)

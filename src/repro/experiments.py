@@ -37,9 +37,16 @@ class Experiment:
         """The per-scale block (empty when the file has none for ``scale``)."""
         return self.raw.get("scales", {}).get(scale, {}) or {}
 
-    def variant_names(self, scale: str) -> list[str]:
-        """Variants that run at ``scale``: the scale's list, or all of them."""
-        return list(self.scale(scale).get("variants") or self.variants)
+    def variant_names(self, scale: str, extras: bool = False) -> list[str]:
+        """Variants that run at ``scale``: the scale's list (or all but its extras), then its
+        ``extra_variants`` when ``extras`` is set."""
+        left_out = self.extra_variant_names(scale)
+        core = self.scale(scale).get("variants") or [v for v in self.variants if v not in left_out]
+        return list(core) + (left_out if extras else [])
+
+    def extra_variant_names(self, scale: str) -> list[str]:
+        """Reported-only variants that run at ``scale`` only with the workflow's ``extra_exhibits``."""
+        return list(self.scale(scale).get("extra_variants") or [])
 
     def seeds(self, scale: str) -> list[int]:
         """Seeds that run at ``scale`` (every seed of the variants that its asserted claims compare)."""
@@ -151,12 +158,14 @@ def load_experiment(path: str | Path) -> Experiment:
     generated = expand_grid(raw.get("grid"), variants, str(path), origins)
     experiment = Experiment(name=name, path=path, raw=raw, variants={**variants, **generated})
     for scale in raw.get("scales", {}) or {}:
-        for variant in experiment.variant_names(scale):
+        for variant in experiment.variant_names(scale, extras=True):
             if variant not in experiment.variants:
+                key = "extra_variants" if variant in experiment.extra_variant_names(scale) else "variants"
                 raise ConfigError(
-                    f"scales.{scale}.variants names '{variant}', which is not a variant in {path}; "
+                    f"scales.{scale}.{key} names '{variant}', which is not a variant in {path}; "
                     f"valid: {list(experiment.variants)}"
                 )
+        check_extra_variants(experiment, scale)
         reported, seeds = experiment.scale(scale).get("reported_seeds"), experiment.seeds(scale)
         if reported is not None and not set(reported) <= set(seeds):
             raise ConfigError(
@@ -165,7 +174,7 @@ def load_experiment(path: str | Path) -> Experiment:
             )
     configs = []  # fail now, at DAG build time, rather than inside a training job
     for scale in SCALES:
-        for variant in experiment.variant_names(scale):
+        for variant in experiment.variant_names(scale, extras=True):
             try:
                 configs.append(resolve_run(experiment, variant, 0, scale).to_dict())
             except ConfigError as err:
@@ -177,6 +186,28 @@ def load_experiment(path: str | Path) -> Experiment:
 
     validate_claims(raw, list(experiment.variants), config_values(configs), str(path))
     return experiment
+
+
+def check_extra_variants(experiment: Experiment, scale: str) -> None:
+    """A scale's ``extra_variants`` are reported-only: none is also in its ``variants``, and no claim
+    asserted at that scale compares one (the default run would otherwise judge it without its arms)."""
+    extras = experiment.extra_variant_names(scale)
+    where = f"scales.{scale}.extra_variants in {experiment.path}"
+    doubled = sorted(set(extras) & set(experiment.scale(scale).get("variants") or []))
+    if doubled:
+        raise ConfigError(f"{where} names {doubled}, which scales.{scale}.variants also lists")
+    if not extras:
+        return
+    from repro.claims.robustness import draw_variants
+
+    asserted = set(extras) & set(
+        draw_variants(experiment.raw.get("claims") or [], scale, experiment.variant_names(scale, extras=True))
+    )
+    if asserted:
+        raise ConfigError(
+            f"{where} names {sorted(asserted)}, which a claim asserted at {scale} compares; an asserted "
+            "claim's arms run in the default run"
+        )
 
 
 def config_values(configs: list[dict[str, Any]]) -> dict[str, set]:
@@ -277,7 +308,8 @@ def expand_runs(experiment: Experiment, scale: str, workflow: dict[str, Any] | N
     def seeds(variant: str) -> list[int]:
         return experiment.seeds_for(variant, scale)
 
-    return _runs(experiment, experiment.name, scale, workflow, experiment.variant_names(scale), seeds)
+    extras = bool((workflow or {}).get("extra_exhibits", False))
+    return _runs(experiment, experiment.name, scale, workflow, experiment.variant_names(scale, extras), seeds)
 
 
 def _runs(

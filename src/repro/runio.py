@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
 
 def file_mode() -> int:
     """The permission bits a plain ``open()`` gives a new file: 0o666 less the process umask."""
@@ -66,6 +64,8 @@ def write_rows(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str
 
 def save_torch(path: Path, obj: Any) -> None:
     """Atomically ``torch.save`` an object (checkpoints)."""
+    import torch  # here: the report and figure jobs write through this module without loading torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     atomic_write_bytes(path, buffer.getvalue())

@@ -123,6 +123,13 @@ rule write_report_index:
             exp.raw["paper"]["key"]: exp.raw["paper"].get("citation", "")
             for exp in EXPERIMENTS.values()
         },
+        # reported-only variants this scale runs only with extra_exhibits: named on the first page
+        left_out={
+            name: (
+                [] if config.get("extra_exhibits") else exp.extra_variant_names(SCALE)
+            )
+            for name, exp in EXPERIMENTS.items()
+        },
         scale=SCALE,
     script:
         "../scripts/write_report_index.py"

@@ -14,7 +14,7 @@ logging.basicConfig(
 )
 gen_dir = Path(snakemake.output.macros).parent
 provenances = [p for table in snakemake.input.tables for p in provenances_from_table(read_table(Path(table)))]
-substitutions_tex(provenances, Path(snakemake.output.substitutions))
+substitutions_tex(provenances, Path(snakemake.output.substitutions), dict(snakemake.params.left_out))
 commit = subprocess.run(
     ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
 ).stdout.strip()

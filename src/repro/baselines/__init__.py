@@ -19,8 +19,18 @@ from repro.baselines.floor import (
     variants_of,
     write_floor,
 )
-from repro.baselines.linear import RECIPE, fit_linear_classifier
+from repro.baselines.recipe import RECIPE
 from repro.baselines.training_sets import TrainingSet, has_floor, training_sets
+
+
+def __getattr__(name: str) -> object:
+    """``fit_linear_classifier`` on first use: importing the package (the floor CSV's readers) skips torch."""
+    if name == "fit_linear_classifier":
+        from repro.baselines.linear import fit_linear_classifier
+
+        return fit_linear_classifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ATTR",

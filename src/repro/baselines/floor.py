@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 
-from repro.baselines.linear import RECIPE, fit_linear_classifier
+from repro.baselines.recipe import RECIPE
 from repro.baselines.training_sets import TrainingSet
 
 COLUMNS = [
@@ -32,6 +31,9 @@ log = logging.getLogger(__name__)
 
 def fit_training_set(experiment: str, training_set: TrainingSet, device: str = "cpu") -> dict[str, Any]:
     """One floor row: load the set exactly as its runs do (un-augmented), fit the recipe, test it."""
+    import torch  # here, not at the top: figure and table jobs read floors without loading torch
+
+    from repro.baselines.linear import fit_linear_classifier
     from repro.data.prepare import prepare_data
 
     data = prepare_data(training_set.run_config(), torch.device(device))

@@ -11,15 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from repro import paths
 from repro.analysis import COMPLETED, select, sorted_variants
 from repro.figures.style import PALETTE, TWO_COLUMN, new_figure, no_runs, save_figure
 from repro.papers.registry import variant_configs
 from repro.papers.srivastava2014.paper import PAPER, keep_of, net_label
-from repro.probes.artifacts import read_artifacts
-from repro.probes.filters import image_grid
 
 FILTERS_SHOWN = 64
 
@@ -38,6 +35,12 @@ def _ordered(table: pd.DataFrame) -> list[str]:
 @PAPER.figure("srivastava2014_fig7")
 def fig7(table: pd.DataFrame, out_pdf: Path) -> None:
     """Fig. 7 analog: the first filters of the encoder, without (left) and with dropout (right), seed 0."""
+    # Imported here: the probes package loads torch, which the plug-in's other exhibits do not need.
+    import torch
+
+    from repro.probes.artifacts import read_artifacts
+    from repro.probes.filters import image_grid
+
     fig, axes = new_figure(TWO_COLUMN, 3.4, 1, 2, squeeze=False)
     variants = _ordered(table) if not table.empty else []
     configs = variant_configs(table) if not table.empty else {}
