@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -420,3 +421,22 @@ def test_build_pdf_without_latexmk(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     assert build_pdf(REPO / "paper", tmp_path, tmp_path / "report.pdf") is False
     assert not (tmp_path / "report.pdf").exists()
+
+
+def test_figure_table_and_report_jobs_do_not_load_torch() -> None:
+    """The jobs that only read tables (figures, tables, the report's parts and claims) never import torch:
+    about 2 s a job on a slow CPU, some forty jobs a build."""
+    code = (
+        "import sys\n"
+        "from repro.figures import make_figure\n"
+        "from repro.papers import load\n"
+        "for paper in ('he2016', 'ioffe2015', 'santurkar2018', 'wu2018', 'srivastava2014'):\n"
+        "    load(paper, None)\n"
+        "from repro.report import claims_tex, experiment_parts, make_table, substitutions_tex\n"
+        "from repro.baselines import read_floor\n"
+        "from repro.claims import evaluate_claims\n"
+        "from repro.tables import read_table, write_table\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

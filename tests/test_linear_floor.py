@@ -18,13 +18,13 @@ from repro.baselines import (
     TrainingSet,
     attach_floor,
     fit_floor,
-    fit_linear_classifier,
     floor_for_variant,
     linear_floor,
     read_floor,
     training_sets,
     write_floor,
 )
+from repro.baselines.linear import fit_linear_classifier
 from repro.config import DataConfig, RunConfig
 from repro.data.formats import read_idx_pair
 from repro.data.tensors import per_pixel_mean, take_subset

@@ -1,6 +1,8 @@
 """Trained floors: a linear classifier fit on exactly the training images a classification claim compares on.
 
-``linear``: the one recipe (multinomial logistic regression, L-BFGS, weight decay 1e-3, 100 iterations).
+``linear``: the one recipe (multinomial logistic regression, L-BFGS, weight decay 1e-3, 100 iterations);
+imported from ``repro.baselines.linear`` where a floor is fit, so that the floor CSV's readers (figures,
+tables, the report) never load torch. ``recipe``: its constants and one-line description.
 ``training_sets``: an experiment's runs grouped by the images they train on (augmentation aside).
 ``floor``: the fit of every training set of an experiment, the floor CSV
 (results/{scale}/baselines/{experiment}/linear.csv) and its lookups, and the table attribute the
@@ -22,16 +24,6 @@ from repro.baselines.floor import (
 from repro.baselines.recipe import RECIPE
 from repro.baselines.training_sets import TrainingSet, has_floor, training_sets
 
-
-def __getattr__(name: str) -> object:
-    """``fit_linear_classifier`` on first use: importing the package (the floor CSV's readers) skips torch."""
-    if name == "fit_linear_classifier":
-        from repro.baselines.linear import fit_linear_classifier
-
-        return fit_linear_classifier
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = [
     "ATTR",
     "COLUMNS",
@@ -40,7 +32,6 @@ __all__ = [
     "TrainingSet",
     "attach_floor",
     "fit_floor",
-    "fit_linear_classifier",
     "floor_for_variant",
     "has_floor",
     "linear_floor",
