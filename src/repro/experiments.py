@@ -52,11 +52,12 @@ class Experiment:
         """Seeds that run at ``scale`` (every seed of the variants that its asserted claims compare)."""
         return scale_seeds(self.raw, scale)
 
-    def asserted_variants(self, scale: str) -> list[str]:
-        """The variants the claims asserted at ``scale`` compare (all of them if one selects by ``where``)."""
+    def asserted_variants(self, scale: str, extras: bool = False) -> list[str]:
+        """The variants the claims asserted at ``scale`` compare (all of them if one selects by ``where``),
+        among those that run there (with the scale's extras when ``extras`` is set)."""
         from repro.claims.robustness import draw_variants
 
-        return draw_variants(self.raw.get("claims") or [], scale, self.variant_names(scale))
+        return draw_variants(self.raw.get("claims") or [], scale, self.variant_names(scale, extras))
 
     def seeds_for(self, variant: str, scale: str) -> list[int]:
         """Seeds ``variant`` runs at ``scale``: the scale's ``reported_seeds`` when no claim asserted there
@@ -196,13 +197,7 @@ def check_extra_variants(experiment: Experiment, scale: str) -> None:
     doubled = sorted(set(extras) & set(experiment.scale(scale).get("variants") or []))
     if doubled:
         raise ConfigError(f"{where} names {doubled}, which scales.{scale}.variants also lists")
-    if not extras:
-        return
-    from repro.claims.robustness import draw_variants
-
-    asserted = set(extras) & set(
-        draw_variants(experiment.raw.get("claims") or [], scale, experiment.variant_names(scale, extras=True))
-    )
+    asserted = set(extras) & set(experiment.asserted_variants(scale, extras=True))
     if asserted:
         raise ConfigError(
             f"{where} names {sorted(asserted)}, which a claim asserted at {scale} compares; an asserted "
