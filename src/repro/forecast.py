@@ -129,11 +129,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _gpus(key: str) -> str | None:
+    """``wall_h_8gpu`` -> ``8 GPUs`` (``1 GPU``); None for a column that is not a wall time."""
+    if not key.startswith("wall_h_"):
+        return None
+    n = key.removeprefix("wall_h_").removesuffix("gpu")
+    return f"{n} GPU{'s' * (n != '1')}"
+
+
 def _heading(key: str, device: str) -> str:
     """A summary column's heading: ``wall_h_8gpu`` -> ``wall hours at 8 GPUs``."""
-    if key.startswith("wall_h_"):
-        n = key.removeprefix("wall_h_").removesuffix("gpu")
-        return f"wall hours at {n} GPU{'s' * (n != '1')}"
+    gpus = _gpus(key)
+    if gpus is not None:
+        return f"wall hours at {gpus}"
     return {"device_h": f"{device} hours", "gpu_h": "GPU-hours"}.get(key, key)
 
 
@@ -152,8 +160,7 @@ def latex(summary: Sequence[dict[str, Any]], device: str, gpu_name: str) -> str:
     from repro.report.latex import latex_escape
 
     keys = list(summary[0])
-    gpus = [k.removeprefix("wall_h_").removesuffix("gpu") for k in keys if k.startswith("wall_h_")]
-    head = ["Paper", "Runs", f"{device} h", "GPU-h"] + [f"wall h, {n} GPU{'s' * (n != '1')}" for n in gpus]
+    head = ["Paper", "Runs", f"{device} h", "GPU-h"] + [f"wall h, {g}" for k in keys if (g := _gpus(k))]
     rows = [[latex_escape(_cell(row[k])) for k in keys] for row in summary]
     return tabular(
         "l" + "r" * (len(keys) - 1),
